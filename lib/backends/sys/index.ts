@@ -1,0 +1,42 @@
+import type { Core } from '../../core/core.js';
+import { defineBackend, type Backend } from '../../framework/backend.js';
+import { buildOpenApi } from '../../framework/openapi.js';
+import { VERSION } from '../../version.js';
+import { keyPaths } from './keys.js';
+import { mountPaths } from './mounts.js';
+import { raw } from './respond.js';
+import { sealPaths } from './seal.js';
+
+/** The `sys/` backend: control of the server itself. One file per group of routes. */
+export function createSysBackend(core: Core): Backend {
+  return defineBackend({
+    type: 'system',
+    help: `The system backend controls nomad-api itself: initialization and the seal, the barrier's
+encryption key, the mounted secrets engines and auth methods, and introspection.
+It is always mounted at sys/ and cannot be moved.`,
+    unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader'],
+    // api.md §9: managing mounts and auth methods, sealing and rotating need sudo.
+    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount'],
+    paths: [
+      ...sealPaths(core),
+      ...keyPaths(core),
+      ...mountPaths(core, 'secret'),
+      ...mountPaths(core, 'auth'),
+      {
+        pattern: 'internal/specs/openapi',
+        operations: {
+          read: async () => {
+            const mounted = [...core.mounts.list('secret'), ...core.mounts.list('auth')].map((entry) => ({
+              path: entry.path,
+              spec: core.mounts.get(entry.path)!.backend.spec,
+            }));
+            return raw(buildOpenApi(mounted, VERSION));
+          },
+        },
+        synopsis: 'Read the OpenAPI 3 document of every mounted route.',
+        description: `Generated from the same route declarations as ?help=1, for every backend
+mounted right now (sys/ included).`,
+      },
+    ],
+  });
+}

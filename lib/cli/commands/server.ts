@@ -1,0 +1,110 @@
+import { ConfigError, defaultConfig, loadConfigFiles, type ServerConfig } from '../../config.js';
+import { createLogger, type LogLevel } from '../../log.js';
+import { createServer, type RunningServer } from '../../server.js';
+import type { Command, CommandIO } from '../command.js';
+import { describeFlags, flagBool, flagString, parseFlags, UsageError, type FlagSpec } from '../flags.js';
+
+const FLAGS: Record<string, FlagSpec> = {
+  config: { type: 'string', repeatable: true, description: 'A configuration file or directory (HCL or JSON). Repeatable.' },
+  dev: { type: 'bool', description: 'In-memory, initialised and unsealed server on plain HTTP, for development only.' },
+  'dev-root-token-id': { type: 'string', description: 'With -dev: use this value as the root token.' },
+  'dev-listen-address': { type: 'string', description: 'With -dev: the address to listen on (default 127.0.0.1:8200).' },
+  'log-level': { type: 'string', description: 'trace, debug, info, warn or error (overrides the config file).' },
+};
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+
+function devConfig(address: string | undefined, logLevel: LogLevel): ServerConfig {
+  const base = defaultConfig();
+  return {
+    ...base,
+    logLevel,
+    storage: { type: 'inmem', options: {} },
+    listeners: [{ ...base.listeners[0]!, address: address ?? '127.0.0.1:8200', tlsDisable: true }],
+  };
+}
+
+function devBanner(server: RunningServer): string {
+  return `==> nomad-api server started in DEV MODE: in-memory storage, unsealed, plain HTTP.
+    Never run a dev server in production: everything is lost on exit.
+
+    Address:     ${server.url}
+    Unseal Key:  ${server.dev!.unsealKey}
+    Root Token:  ${server.dev!.rootToken}
+
+    $ export NOMAD_ADDR='${server.url}'
+    $ export NOMAD_TOKEN='${server.dev!.rootToken}'
+    $ curl -H "X-Nomad-Token: $NOMAD_TOKEN" $NOMAD_ADDR/v1/sys/mounts
+`;
+}
+
+async function run(args: string[], io: CommandIO): Promise<number> {
+  const flags = parseFlags(args, FLAGS);
+  if (flags.positional.length > 0) throw new UsageError(`unexpected argument '${flags.positional[0]}'`);
+  const dev = flagBool(flags, 'dev');
+  const configPaths = flags.values.config ?? [];
+  if (dev && configPaths.length > 0) throw new UsageError('-dev cannot be combined with -config');
+  if (!dev && configPaths.length === 0) throw new UsageError('either -config=FILE or -dev is required');
+  if (!dev && (flagString(flags, 'dev-root-token-id') || flagString(flags, 'dev-listen-address'))) {
+    throw new UsageError('-dev-root-token-id and -dev-listen-address need -dev');
+  }
+  const logLevel = flagString(flags, 'log-level');
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) throw new UsageError(`-log-level must be one of ${LOG_LEVELS.join(', ')}`);
+
+  let config: ServerConfig;
+  try {
+    config = dev ? devConfig(flagString(flags, 'dev-listen-address'), (logLevel as LogLevel) ?? 'info') : loadConfigFiles(configPaths);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`Error loading configuration: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = createLogger((logLevel as LogLevel | undefined) ?? config.logLevel);
+
+  let server: RunningServer;
+  try {
+    server = await createServer({ config, logger, dev: dev ? { rootTokenId: flagString(flags, 'dev-root-token-id') } : undefined });
+  } catch (err) {
+    io.stderr(`Error starting the server: ${(err as Error).message}\n`);
+    return 1;
+  }
+  io.stdout(dev ? devBanner(server) : `==> nomad-api server started on ${server.urls.join(', ')} (sealed until unsealed)\n`);
+
+  // SIGINT/SIGTERM: stop accepting, finish in-flight requests, seal, exit 0. A second signal forces exit.
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) {
+        logger.warn('second signal: exiting without waiting', { signal });
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info('shutting down', { signal });
+      server.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error('shutdown failed', { error: err });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+export const serverCommand: Command = {
+  name: 'server',
+  synopsis: 'Start a nomad-api server',
+  usage: `Usage: nomad-api server [-config=FILE ...] [-dev]
+
+  Starts a server. With -config, it reads the listener and storage settings from
+  HCL or JSON files and starts sealed. With -dev, it runs in memory on plain HTTP,
+  already initialised and unsealed, and prints the unseal key and root token.
+
+${describeFlags(FLAGS)}
+`,
+  run,
+};

@@ -1,0 +1,376 @@
+/**
+ * Server configuration (api.md §16): HCL-subset or JSON files → one deep-frozen ServerConfig.
+ *
+ * Several files merge in the order given (a directory contributes its *.hcl and *.json files
+ * sorted by name, skipping hidden ones): a top-level attribute set again later wins, listeners
+ * accumulate, storage may appear once overall. Unknown keys are errors, so a typo never
+ * silently leaves a default in place; every error names the file, the line and the key.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatDuration, parseDuration } from './duration.js';
+import { parseJsonDocument } from './hcl/json.js';
+import { HclSyntaxError, parseHcl, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
+
+export type TlsVersion = 'tls12' | 'tls13';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface ListenerConfig {
+  address: string;
+  tlsDisable: boolean;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+  tlsMinVersion: TlsVersion;
+  tlsClientCaFile?: string;
+  tlsRequireAndVerifyClientCert: boolean;
+  tlsDisableClientCerts: boolean;
+  maxRequestSize: number;
+}
+
+export interface StorageConfig {
+  type: string;
+  options: Record<string, string>;
+}
+
+export interface ServerConfig {
+  listeners: ListenerConfig[];
+  storage: StorageConfig;
+  apiAddr?: string;
+  clusterName?: string;
+  defaultLeaseTtl: number;
+  maxLeaseTtl: number;
+  logLevel: LogLevel;
+  rawStorageEndpoint: boolean;
+  disableCache: boolean;
+  disableMlock: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly key: string | undefined;
+
+  constructor(message: string, where: { file?: string; line?: number; key?: string } = {}) {
+    super(message);
+    this.file = where.file;
+    this.line = where.line;
+    this.key = where.key;
+  }
+}
+
+const DEFAULT_TTL = 768 * 3600;
+const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+const JSON_BLOCKS = { listener: 1, storage: 1, backend: 1 };
+
+type Fail = (reason: string) => never;
+type Reader = (value: HclValue, fail: Fail) => unknown;
+type SettingKey = Exclude<keyof ServerConfig, 'listeners' | 'storage'>;
+
+interface Located<T> {
+  value: T;
+  file: string;
+  line: number;
+}
+
+/** What the files read so far have said; finish() turns it into a ServerConfig. */
+interface Accumulator {
+  settings: Map<SettingKey, Located<unknown>>;
+  listeners: Array<Located<ListenerConfig> & { addressLine: number }>;
+  storage?: Located<StorageConfig>;
+}
+
+const TOP_LEVEL: Record<string, [SettingKey, Reader]> = {
+  api_addr: ['apiAddr', readUrl],
+  cluster_name: ['clusterName', readText],
+  default_lease_ttl: ['defaultLeaseTtl', readTtl],
+  max_lease_ttl: ['maxLeaseTtl', readTtl],
+  log_level: ['logLevel', readLogLevel],
+  raw_storage_endpoint: ['rawStorageEndpoint', readBool],
+  disable_cache: ['disableCache', readBool],
+  disable_mlock: ['disableMlock', readBool],
+};
+
+const LISTENER_KEYS: Record<string, [keyof ListenerConfig, Reader]> = {
+  address: ['address', readAddress],
+  tls_disable: ['tlsDisable', readBool],
+  tls_cert_file: ['tlsCertFile', readText],
+  tls_key_file: ['tlsKeyFile', readText],
+  tls_min_version: ['tlsMinVersion', readTlsVersion],
+  tls_client_ca_file: ['tlsClientCaFile', readText],
+  tls_require_and_verify_client_cert: ['tlsRequireAndVerifyClientCert', readBool],
+  tls_disable_client_certs: ['tlsDisableClientCerts', readBool],
+  max_request_size: ['maxRequestSize', readSize],
+};
+
+/** The -dev configuration: plain HTTP on loopback, in-memory storage. */
+export function defaultConfig(): ServerConfig {
+  return deepFreeze({
+    listeners: [{ ...defaultListener(), tlsDisable: true }],
+    storage: { type: 'inmem', options: {} },
+    defaultLeaseTtl: DEFAULT_TTL,
+    maxLeaseTtl: DEFAULT_TTL,
+    logLevel: 'info',
+    rawStorageEndpoint: false,
+    disableCache: false,
+    disableMlock: true,
+  });
+}
+
+/** JSON when the name ends in .json or the text starts with '{' (no HCL document can). */
+export function parseConfig(text: string, fileName: string): ServerConfig {
+  const acc: Accumulator = { settings: new Map(), listeners: [] };
+  apply(acc, parseDocument(text, fileName), fileName);
+  return finish(acc, fileName);
+}
+
+export function loadConfigFiles(paths: string[]): ServerConfig {
+  if (paths.length === 0) throw new ConfigError('no configuration file given: pass -config=FILE or -config=DIR');
+  const acc: Accumulator = { settings: new Map(), listeners: [] };
+  for (const file of paths.flatMap(expandPath)) apply(acc, parseDocument(readConfigFile(file), file), file);
+  return finish(acc, paths.join(', '));
+}
+
+function expandPath(path: string): string[] {
+  try {
+    if (!statSync(path).isDirectory()) return [path];
+    return readdirSync(path)
+      .filter((name) => /\.(hcl|json)$/i.test(name) && !name.startsWith('.'))
+      .sort()
+      .map((name) => join(path, name))
+      .filter((file) => statSync(file, { throwIfNoEntry: false })?.isFile() === true);
+  } catch (err) {
+    throw fileError(path, err);
+  }
+}
+
+function fileError(file: string, err: unknown): ConfigError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const reason = code === 'ENOENT' ? 'no such file or directory' : `cannot read: ${code ?? String(err)}`;
+  return new ConfigError(`${file}: ${reason}`, { file });
+}
+
+function readConfigFile(file: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw fileError(file, err);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ConfigError(`${file}: not valid UTF-8`, { file });
+  }
+}
+
+function parseDocument(text: string, file: string): HclBody {
+  try {
+    const json = /\.json$/i.test(file) || /^\uFEFF?\s*\{/.test(text);
+    return json ? parseJsonDocument(text, JSON_BLOCKS) : parseHcl(text);
+  } catch (err) {
+    if (!(err instanceof HclSyntaxError)) throw err;
+    throw new ConfigError(`${file}:${err.line}:${err.column}: ${err.reason}`, { file, line: err.line });
+  }
+}
+
+function failer(file: string, line: number, key: string): Fail {
+  return (reason) => {
+    throw new ConfigError(`${file}:${line}: ${key}: ${reason}`, { file, line, key });
+  };
+}
+
+function apply(acc: Accumulator, body: HclBody, file: string): void {
+  for (const item of body.items) {
+    const name = item.kind === 'attribute' ? item.name : item.type;
+    const fail: Fail = failer(file, item.line, name);
+    if (item.kind === 'block') {
+      if (name === 'listener') acc.listeners.push(readListener(item, file));
+      else if (name === 'storage' || name === 'backend') readStorage(acc, item, file);
+      else if (Object.hasOwn(TOP_LEVEL, name)) fail(`must be an attribute: ${name} = value`);
+      else fail(`unknown key; expected one of ${['listener', 'storage', ...Object.keys(TOP_LEVEL)].join(', ')}`);
+    } else if (Object.hasOwn(TOP_LEVEL, name)) {
+      const [field, read] = TOP_LEVEL[name]!;
+      acc.settings.set(field, { value: read(item.value, fail), file, line: item.line });
+    } else if (Object.hasOwn(JSON_BLOCKS, name)) {
+      fail(`must be a block: ${name} "TYPE" { ... }`);
+    } else {
+      fail(`unknown key; expected one of ${['listener', 'storage', ...Object.keys(TOP_LEVEL)].join(', ')}`);
+    }
+  }
+}
+
+function defaultListener(): ListenerConfig {
+  return {
+    address: '127.0.0.1:8200',
+    tlsDisable: false,
+    tlsMinVersion: 'tls12',
+    tlsRequireAndVerifyClientCert: false,
+    tlsDisableClientCerts: false,
+    maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
+  };
+}
+
+function readListener(block: HclBlock, file: string): Located<ListenerConfig> & { addressLine: number } {
+  const prefix = ['listener', ...block.labels].join('.');
+  const fail: Fail = failer(file, block.line, prefix);
+  if (block.labels.length !== 1) fail('needs exactly one type label: listener "tcp" { ... }');
+  if (block.labels[0] !== 'tcp') fail(`unsupported listener type "${block.labels[0]}": only "tcp" is supported`);
+  const listener: Record<string, unknown> = { ...defaultListener() };
+  const lines = new Map<string, number>();
+  for (const item of block.body.items) {
+    const name = item.kind === 'attribute' ? item.name : item.type;
+    const failKey: Fail = failer(file, item.line, `${prefix}.${name}`);
+    if (item.kind === 'block') failKey('nested blocks are not allowed in a listener');
+    if (!Object.hasOwn(LISTENER_KEYS, name)) failKey(`unknown key; expected one of ${Object.keys(LISTENER_KEYS).join(', ')}`);
+    const [field, read] = LISTENER_KEYS[name]!;
+    listener[field] = read(item.value, failKey);
+    lines.set(name, item.line);
+  }
+  const config = listener as unknown as ListenerConfig;
+  if (!config.tlsDisable) {
+    for (const [key, present] of [['tls_cert_file', config.tlsCertFile], ['tls_key_file', config.tlsKeyFile]] as const) {
+      if (present === undefined) failer(file, block.line, `${prefix}.${key}`)('required unless tls_disable = true');
+    }
+  }
+  if (config.tlsRequireAndVerifyClientCert && config.tlsDisableClientCerts) {
+    const line = lines.get('tls_require_and_verify_client_cert')!;
+    failer(file, line, `${prefix}.tls_require_and_verify_client_cert`)('cannot be combined with tls_disable_client_certs = true');
+  }
+  return { value: config, file, line: block.line, addressLine: lines.get('address') ?? block.line };
+}
+
+function readStorage(acc: Accumulator, block: HclBlock, file: string): void {
+  const prefix = [block.type, ...block.labels].join('.');
+  const fail: Fail = failer(file, block.line, prefix);
+  if (acc.storage !== undefined) {
+    fail(`storage is already configured at ${acc.storage.file}:${acc.storage.line}; only one storage block is allowed`);
+  }
+  if (block.labels.length !== 1 || block.labels[0] === '') fail(`needs exactly one type label: ${block.type} "TYPE" { ... }`);
+  const options: Array<[string, string]> = [];
+  for (const item of block.body.items) {
+    const name = item.kind === 'attribute' ? item.name : item.type;
+    const failKey: Fail = failer(file, item.line, `${prefix}.${name}`);
+    if (item.kind === 'block') failKey('nested blocks are not allowed in storage options');
+    if (typeof item.value === 'object') failKey('must be a string, number or boolean');
+    options.push([name, String(item.value)]);
+  }
+  acc.storage = { value: { type: block.labels[0]!, options: Object.fromEntries(options) }, file, line: block.line };
+}
+
+function finish(acc: Accumulator, source: string): ServerConfig {
+  if (acc.listeners.length === 0) {
+    throw new ConfigError(`${source}: listener: no listener configured; add a listener "tcp" { ... } block`, { key: 'listener' });
+  }
+  const bound = new Map<string, Located<ListenerConfig>>();
+  for (const listener of acc.listeners) {
+    const { address } = listener.value;
+    const first = bound.get(address);
+    // Port 0 asks the system for a fresh port, so several such listeners never clash.
+    if (first !== undefined && !address.endsWith(':0')) {
+      failer(listener.file, listener.addressLine, 'listener.tcp.address')(
+        `"${address}" is already used by the listener at ${first.file}:${first.line}`,
+      );
+    }
+    bound.set(address, listener);
+  }
+  const get = <T>(key: SettingKey, fallback: T): T => (acc.settings.get(key)?.value as T | undefined) ?? fallback;
+  const maxLeaseTtl = get('maxLeaseTtl', DEFAULT_TTL);
+  // Only setting max_lease_ttl lowers the default with it instead of failing on our own default.
+  const defaultLeaseTtl = get('defaultLeaseTtl', Math.min(DEFAULT_TTL, maxLeaseTtl));
+  const defaultAt = acc.settings.get('defaultLeaseTtl');
+  if (defaultAt !== undefined && defaultLeaseTtl > maxLeaseTtl) {
+    failer(defaultAt.file, defaultAt.line, 'default_lease_ttl')(
+      `${formatDuration(defaultLeaseTtl)} is longer than max_lease_ttl (${formatDuration(maxLeaseTtl)})`,
+    );
+  }
+  const apiAddr = get<string | undefined>('apiAddr', undefined);
+  const clusterName = get<string | undefined>('clusterName', undefined);
+  return deepFreeze({
+    listeners: acc.listeners.map((listener) => listener.value),
+    storage: acc.storage?.value ?? { type: 'inmem', options: {} },
+    ...(apiAddr === undefined ? {} : { apiAddr }),
+    ...(clusterName === undefined ? {} : { clusterName }),
+    defaultLeaseTtl,
+    maxLeaseTtl,
+    logLevel: get<LogLevel>('logLevel', 'info'),
+    rawStorageEndpoint: get('rawStorageEndpoint', false),
+    disableCache: get('disableCache', false),
+    disableMlock: get('disableMlock', true),
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function show(value: HclValue): string {
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+function readText(value: HclValue, fail: Fail): string {
+  if (typeof value !== 'string') return fail(`expected a string, got ${show(value)}`);
+  if (value === '') return fail('must not be empty');
+  return value;
+}
+
+/** Booleans as Vault takes them: true/false, or the strings "true"/"false"/"1"/"0", or 1/0. */
+function readBool(value: HclValue, fail: Fail): boolean {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).toLowerCase();
+  if ((typeof value === 'string' || typeof value === 'number') && ['true', '1', 'false', '0'].includes(text)) {
+    return text === 'true' || text === '1';
+  }
+  return fail(`expected true or false, got ${show(value)}`);
+}
+
+function readTtl(value: HclValue, fail: Fail): number {
+  if (typeof value !== 'string' && typeof value !== 'number') return fail(`expected a duration such as "768h", got ${show(value)}`);
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch {
+    return fail(`invalid duration ${show(value)}: use seconds or a string such as "90s", "15m", "768h"`);
+  }
+  return seconds > 0 ? seconds : fail('must be longer than zero seconds');
+}
+
+function readLogLevel(value: HclValue, fail: Fail): LogLevel {
+  const level = readText(value, fail).toLowerCase();
+  const normalized = level === 'warning' ? 'warn' : level;
+  if (['trace', 'debug', 'info', 'warn', 'error'].includes(normalized)) return normalized as LogLevel;
+  return fail(`unsupported value ${show(value)}: use trace, debug, info, warn or error`);
+}
+
+function readUrl(value: HclValue, fail: Fail): string {
+  const text = readText(value, fail);
+  if (!URL.canParse(text) || !['http:', 'https:'].includes(new URL(text).protocol)) {
+    return fail(`expected an http:// or https:// URL, got ${show(value)}`);
+  }
+  return text;
+}
+
+function readAddress(value: HclValue, fail: Fail): string {
+  const text = readText(value, fail);
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(text);
+  if (match === null || Number(match[2]) > 65535) return fail(`expected host:port, got ${show(value)}`);
+  return text;
+}
+
+function readTlsVersion(value: HclValue, fail: Fail): TlsVersion {
+  const text = readText(value, fail);
+  if (text === 'tls12' || text === 'tls13') return text;
+  const insecure = text === 'tls10' || text === 'tls11' ? ': TLS 1.0 and 1.1 are insecure and refused' : '';
+  return fail(`unsupported value ${show(value)}${insecure}; use "tls12" or "tls13"`);
+}
+
+function readSize(value: HclValue, fail: Fail): number {
+  const size = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof size === 'number' && Number.isSafeInteger(size) && size > 0) return size;
+  return fail(`expected a positive whole number of bytes, got ${show(value)}`);
+}

@@ -1,0 +1,228 @@
+import { ApiError } from '../errors.js';
+import { randomUUID } from '../crypto/random.js';
+import { addRoute, createRouter, findRoute, type Router } from '../http/router.js';
+import type { Backend, BackendFactory } from '../framework/backend.js';
+import type { Storage } from '../storage/storage.js';
+import { clearPrefix, createView } from '../storage/view.js';
+
+/**
+ * The mount table: which backend serves which path prefix, persisted behind the barrier
+ * (`core/mounts` for secret backends, `core/auth` for auth backends). Each mount gets
+ * its own storage view, so a backend only ever sees its own keys.
+ */
+
+export type MountKind = 'secret' | 'auth';
+
+export interface MountConfig {
+  /** Seconds; 0 means "use the server default". */
+  defaultLeaseTtl: number;
+  maxLeaseTtl: number;
+}
+
+export interface MountEntry {
+  kind: MountKind;
+  /** Full path with trailing slash: `secret/`, `auth/userpass/`. */
+  path: string;
+  type: string;
+  description: string;
+  uuid: string;
+  accessor: string;
+  config: MountConfig;
+  options: Record<string, string>;
+  local: boolean;
+  sealWrap: boolean;
+}
+
+export interface Mount {
+  entry: MountEntry;
+  backend: Backend;
+  storage: Storage;
+}
+
+export interface RouteResult {
+  mount: Mount;
+  /** The path relative to the mount point. */
+  path: string;
+}
+
+/** A factory for a backend type, or undefined when the type is unknown. */
+export type BackendResolver = (kind: MountKind, type: string) => BackendFactory | undefined;
+
+const TABLE_KEY: Record<MountKind, string> = { secret: 'core/mounts', auth: 'core/auth' };
+/** Built-in mounts that can be neither moved nor removed. */
+const PROTECTED = ['sys/', 'cubbyhole/', 'auth/token/'];
+/** Prefixes no user mount may take: they belong to the server. */
+const RESERVED_PREFIXES = ['sys/', 'auth/', 'audit/', 'cubbyhole/'];
+
+export function normalizeMountPath(path: string): string {
+  const trimmed = path.replace(/^\/+/, '');
+  const withSlash = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
+  if (withSlash === '/' || withSlash.includes('//') || /[\s*:+?#%]/.test(withSlash) || withSlash.split('/').some((s) => s === '.' || s === '..')) {
+    throw new ApiError('ERR_INVALID_REQUEST', `invalid mount path '${path}'`);
+  }
+  return withSlash;
+}
+
+export interface MountTable {
+  /** Reads both tables from storage and instantiates their backends (unseal). */
+  load(): Promise<void>;
+  /** Drops every backend instance (seal). */
+  unload(): void;
+  route(path: string): RouteResult | undefined;
+  list(kind: MountKind): MountEntry[];
+  get(path: string): Mount | undefined;
+  mount(entry: Omit<MountEntry, 'uuid' | 'accessor'>): Promise<MountEntry>;
+  unmount(path: string): Promise<MountEntry>;
+  remount(from: string, to: string): Promise<void>;
+  tune(path: string, config: Partial<MountConfig>, description?: string): Promise<void>;
+}
+
+type NewMount = Omit<MountEntry, 'uuid' | 'accessor'>;
+
+/**
+ * `builtins` are always mounted; `initial` only when the tables are first created (init).
+ */
+export function createMountTable(barrier: Storage, resolve: BackendResolver, builtins: NewMount[], initial: NewMount[]): MountTable {
+  let mounts = new Map<string, Mount>();
+  let router: Router<Mount> = createRouter();
+
+  const viewPrefix = (entry: MountEntry): string => (entry.type === 'system' ? 'sys/' : `${entry.kind === 'auth' ? 'auth' : 'logical'}/${entry.uuid}/`);
+
+  const instantiate = (entry: MountEntry): Mount => {
+    const factory = resolve(entry.kind, entry.type);
+    if (!factory) throw new ApiError('ERR_INVALID_REQUEST', `unknown ${entry.kind === 'auth' ? 'auth method' : 'secrets engine'} type '${entry.type}'`);
+    const storage = createView(barrier, viewPrefix(entry));
+    return { entry, storage, backend: factory({ mountPoint: entry.path, storage }) };
+  };
+
+  const rebuildRouter = (): void => {
+    const next: Router<Mount> = createRouter();
+    for (const mount of mounts.values()) addRoute(next, `${mount.entry.path}*rest`, mount);
+    router = next;
+  };
+
+  const persist = async (kind: MountKind, next: Map<string, Mount>): Promise<void> => {
+    const entries = [...next.values()].filter((m) => m.entry.kind === kind).map((m) => m.entry);
+    await barrier.put(TABLE_KEY[kind], Buffer.from(JSON.stringify(entries)));
+  };
+
+  /** Applies a change only once it is durable: storage first, memory second. */
+  const commit = async (kinds: MountKind[], next: Map<string, Mount>): Promise<void> => {
+    for (const kind of kinds) await persist(kind, next);
+    mounts = next;
+    rebuildRouter();
+  };
+
+  const conflict = (path: string): string | undefined => {
+    for (const existing of mounts.keys()) {
+      if (existing.startsWith(path) || path.startsWith(existing)) return existing;
+    }
+    return undefined;
+  };
+
+  const newEntry = (fields: Omit<MountEntry, 'uuid' | 'accessor'>): MountEntry => ({
+    ...fields,
+    uuid: randomUUID(),
+    accessor: `${fields.type}_${randomUUID().slice(0, 8)}`,
+  });
+
+  return {
+    async load() {
+      const next = new Map<string, Mount>();
+      let fresh = false;
+      for (const kind of ['secret', 'auth'] as MountKind[]) {
+        const raw = await barrier.get(TABLE_KEY[kind]);
+        if (raw === null) {
+          fresh = true;
+          continue;
+        }
+        for (const entry of JSON.parse(Buffer.from(raw).toString('utf8')) as MountEntry[]) next.set(entry.path, instantiate(entry));
+      }
+      // Built-ins are always present, even in a table written before they existed.
+      let added = false;
+      for (const builtin of fresh ? [...builtins, ...initial] : builtins) {
+        if (!next.has(builtin.path)) {
+          next.set(builtin.path, instantiate(newEntry(builtin)));
+          added = true;
+        }
+      }
+      if (fresh || added) await commit(['secret', 'auth'], next);
+      else {
+        mounts = next;
+        rebuildRouter();
+      }
+    },
+    unload() {
+      mounts = new Map();
+      router = createRouter();
+    },
+    route(path) {
+      const match = findRoute(router, path) ?? (path.endsWith('/') ? undefined : findRoute(router, `${path}/`));
+      return match ? { mount: match.value, path: match.params.rest ?? '' } : undefined;
+    },
+    list(kind) {
+      return [...mounts.values()].filter((m) => m.entry.kind === kind).map((m) => m.entry);
+    },
+    get(path) {
+      return mounts.get(path);
+    },
+    async mount(fields) {
+      const path = normalizeMountPath(fields.path);
+      const reserved = fields.kind === 'auth' ? ['auth/token/'] : RESERVED_PREFIXES;
+      if (fields.kind === 'auth' && !path.startsWith('auth/')) throw new Error('auth mounts live under auth/');
+      if (reserved.some((p) => path.startsWith(p) || p.startsWith(path))) {
+        throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': the path is reserved`);
+      }
+      const clash = conflict(path);
+      if (clash) throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
+      const entry = newEntry({ ...fields, path });
+      const next = new Map(mounts);
+      next.set(path, instantiate(entry));
+      await commit([entry.kind], next);
+      return entry;
+    },
+    async unmount(path) {
+      const mount = mounts.get(path);
+      if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
+      if (PROTECTED.includes(path)) throw new ApiError('ERR_INVALID_REQUEST', `cannot unmount '${path}'`);
+      const next = new Map(mounts);
+      next.delete(path);
+      await commit([mount.entry.kind], next);
+      // The table no longer points at the data, so a failure here only leaves unreachable ciphertext.
+      await clearPrefix(mount.storage);
+      return mount.entry;
+    },
+    async remount(from, to) {
+      const mount = mounts.get(from);
+      if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${from}'`);
+      if (PROTECTED.includes(from)) throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}'`);
+      const kind = mount.entry.kind;
+      if ((kind === 'auth') !== to.startsWith('auth/') || RESERVED_PREFIXES.some((p) => kind === 'secret' && (to.startsWith(p) || p.startsWith(to)))) {
+        throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}' to '${to}'`);
+      }
+      const others = new Map(mounts);
+      others.delete(from);
+      for (const existing of others.keys()) {
+        if (existing.startsWith(to) || to.startsWith(existing)) {
+          throw new ApiError('ERR_INVALID_REQUEST', `cannot remount to '${to}': it overlaps the existing mount '${existing}'`);
+        }
+      }
+      // The storage view follows the uuid, not the path, so data moves with the mount for free.
+      const entry = { ...mount.entry, path: to };
+      others.set(to, instantiate(entry));
+      await commit([kind], others);
+    },
+    async tune(path, config, description) {
+      const mount = mounts.get(path);
+      if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
+      const entry: MountEntry = {
+        ...mount.entry,
+        config: { ...mount.entry.config, ...config },
+        description: description ?? mount.entry.description,
+      };
+      const next = new Map(mounts);
+      next.set(path, { ...mount, entry });
+      await commit([entry.kind], next);
+    },
+  };
+}

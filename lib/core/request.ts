@@ -1,0 +1,97 @@
+import type { Storage } from '../storage/storage.js';
+
+/**
+ * The shapes shared by the HTTP edge, the core, the framework and the backends.
+ * Data flows down: http builds a Request, core checks it and hands a BackendRequest to
+ * the backend that owns the path, the backend answers a Response.
+ */
+
+/** `create` and `update` are both HTTP writes; core tells them apart by an existence check. */
+export type Operation = 'read' | 'create' | 'update' | 'delete' | 'list' | 'help';
+
+export interface TlsInfo {
+  /** The DER of the client certificate the peer presented, if any (not verified by the listener). */
+  peerCertificate?: Buffer;
+  /** The DER chain the peer presented, leaf first. */
+  peerChain?: Buffer[];
+}
+
+export interface Request {
+  /** A UUID for logs and the response's `request_id`. */
+  id: string;
+  operation: Operation;
+  /** The path after `/v1/`, without a leading slash: `secret/foo`. */
+  path: string;
+  /** The JSON body (an object), merged with nothing else; `{}` when there was none. */
+  data: Record<string, unknown>;
+  /** Query parameters other than `help` and `list`. */
+  query: Record<string, string>;
+  /** The raw client token, '' when none was sent. Only core and the token store see it. */
+  clientToken: string;
+  remoteAddress: string;
+  /** Present when the request came over TLS. */
+  tls?: TlsInfo;
+  /** Set to the HTTP method when it maps to no operation: answered 405 once routed. */
+  unsupportedMethod?: string;
+}
+
+/** Who is calling, as established by core from the client token. */
+export interface CallerAuth {
+  /** The keyed hash of the token: the token's identity in storage and in other backends. */
+  tokenHash: string;
+  accessor: string;
+  policies: string[];
+  displayName: string;
+  metadata: Record<string, string>;
+  /** Whether the caller holds the `root` policy. */
+  root: boolean;
+}
+
+export interface BackendRequest {
+  id: string;
+  operation: Operation;
+  /** The path relative to the mount point: `foo` for `secret/foo`. */
+  path: string;
+  data: Record<string, unknown>;
+  query: Record<string, string>;
+  /** The mount point this request was routed to, with its trailing slash: `secret/`. */
+  mountPoint: string;
+  /** This mount's private storage view. */
+  storage: Storage;
+  /** The authenticated caller; null on unauthenticated paths. */
+  caller: CallerAuth | null;
+  remoteAddress: string;
+  tls?: TlsInfo;
+  /** The raw client token; set only for the token store, cleared for every other backend. */
+  clientToken: string;
+}
+
+export interface LeaseInfo {
+  /** Seconds the secret is valid for; 0 means the mount default applies. */
+  ttl: number;
+  renewable: boolean;
+}
+
+export interface AuthInfo {
+  clientToken: string;
+  accessor: string;
+  policies: string[];
+  metadata: Record<string, string>;
+  leaseDuration: number;
+  renewable: boolean;
+}
+
+export interface Response {
+  data?: Record<string, unknown> | null;
+  /** For secrets that carry a lease (api.md §11). */
+  secret?: LeaseInfo;
+  auth?: AuthInfo;
+  warnings?: string[];
+  /** Send `data` as the whole body instead of the envelope (the `sys/` endpoints). */
+  raw?: boolean;
+  /** Overrides the status (sys/health's 429/501/503 with a body). */
+  status?: number;
+  headers?: Record<string, string>;
+  /** A login answer: the edge sets the `token` cookie (api.md §4). */
+  setCookie?: boolean;
+}

@@ -1,0 +1,145 @@
+import { createHmac } from 'node:crypto';
+import { randomBytes, randomUUID } from '../crypto/random.js';
+import type { Storage } from '../storage/storage.js';
+import { createView } from '../storage/view.js';
+import type { CallerAuth } from './request.js';
+
+/**
+ * The token store's state: entries keyed by a keyed hash (HMAC-SHA256 with a random salt
+ * kept behind the barrier) of the token. The raw token is never stored, and lookups go
+ * through the hash, so no code path compares raw tokens byte by byte.
+ */
+
+export interface TokenEntry {
+  /** HMAC of the token: its identity in storage. */
+  hash: string;
+  accessor: string;
+  /** The parent's hash, '' for orphans. */
+  parent: string;
+  policies: string[];
+  meta: Record<string, string>;
+  displayName: string;
+  /** Uses left; 0 means unlimited. */
+  numUses: number;
+  /** Unix seconds. */
+  creationTime: number;
+  /** The TTL the token was created or last renewed with, seconds; 0 = no expiry. */
+  ttl: number;
+  explicitMaxTtl: number;
+  period: number;
+  renewable: boolean;
+  /** The path that created it, e.g. `auth/token/create`. */
+  path: string;
+  /** Unix ms when the token expires, 0 = never. */
+  expireTime: number;
+  lastRenewalTime: number;
+}
+
+export interface TokenStore {
+  /** Loads or creates the hashing salt; called on unseal. */
+  setup(): Promise<void>;
+  /** Drops cached entries and key material; called on seal. */
+  teardown(): void;
+  hash(token: string): string;
+  /** Stores a new entry for a freshly generated (or given) token. */
+  create(fields: Omit<TokenEntry, 'hash' | 'accessor' | 'creationTime' | 'lastRenewalTime'>, id?: string): Promise<{ token: string; entry: TokenEntry }>;
+  lookup(token: string): Promise<TokenEntry | null>;
+  lookupByHash(hash: string): Promise<TokenEntry | null>;
+  lookupAccessor(accessor: string): Promise<TokenEntry | null>;
+  save(entry: TokenEntry): Promise<void>;
+  /** Removes one entry and its indexes (not its children). */
+  remove(entry: TokenEntry): Promise<void>;
+  children(hash: string): Promise<string[]>;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function callerOf(entry: TokenEntry): CallerAuth {
+  return {
+    tokenHash: entry.hash,
+    accessor: entry.accessor,
+    policies: entry.policies,
+    displayName: entry.displayName,
+    metadata: entry.meta,
+    root: entry.policies.includes('root'),
+  };
+}
+
+/** `barrier` is the encrypted storage; the store keeps its data under `sys/token/`. */
+export function createTokenStore(barrier: Storage): TokenStore {
+  const view = createView(barrier, 'sys/token/');
+  let salt: Buffer | null = null;
+  // Decrypted entries, so an authenticated request costs one HMAC and one map lookup.
+  const cache = new Map<string, TokenEntry>();
+
+  const hash = (token: string): string => {
+    if (!salt) throw new Error('token store used before setup');
+    return createHmac('sha256', salt).update(token).digest('hex');
+  };
+  const load = async (key: string): Promise<TokenEntry | null> => {
+    const raw = await view.get(key);
+    return raw === null ? null : (JSON.parse(decoder.decode(raw)) as TokenEntry);
+  };
+
+  const store: TokenStore = {
+    async setup() {
+      const existing = await view.get('salt');
+      if (existing) salt = Buffer.from(existing);
+      else {
+        salt = randomBytes(32);
+        await view.put('salt', salt);
+      }
+    },
+    teardown() {
+      salt?.fill(0);
+      salt = null;
+      cache.clear();
+    },
+    hash,
+    async create(fields, id) {
+      const token = id ?? randomUUID();
+      const entry: TokenEntry = {
+        ...fields,
+        hash: hash(token),
+        accessor: randomUUID(),
+        creationTime: Math.floor(Date.now() / 1000),
+        lastRenewalTime: 0,
+      };
+      // Indexes first: an entry that exists is always reachable from its accessor and parent.
+      await view.put(`accessor/${hash(entry.accessor)}`, encoder.encode(entry.hash));
+      if (entry.parent) await view.put(`parent/${entry.parent}/${entry.hash}`, new Uint8Array(0));
+      await store.save(entry);
+      return { token, entry };
+    },
+    async lookup(token) {
+      if (token === '') return null;
+      return store.lookupByHash(hash(token));
+    },
+    async lookupByHash(key) {
+      const cached = cache.get(key);
+      if (cached) return cached;
+      const entry = await load(`id/${key}`);
+      if (entry) cache.set(key, entry);
+      return entry;
+    },
+    async lookupAccessor(accessor) {
+      const raw = await view.get(`accessor/${hash(accessor)}`);
+      return raw === null ? null : store.lookupByHash(decoder.decode(raw));
+    },
+    async save(entry) {
+      await view.put(`id/${entry.hash}`, encoder.encode(JSON.stringify(entry)));
+      cache.set(entry.hash, entry);
+    },
+    async remove(entry) {
+      cache.delete(entry.hash);
+      await view.delete(`id/${entry.hash}`);
+      await view.delete(`accessor/${hash(entry.accessor)}`);
+      if (entry.parent) await view.delete(`parent/${entry.parent}/${entry.hash}`);
+    },
+    async children(key) {
+      return view.list(`parent/${key}/`);
+    },
+  };
+  return store;
+}

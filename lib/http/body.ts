@@ -1,0 +1,75 @@
+import type { IncomingMessage } from 'node:http';
+import { ApiError } from '../errors.js';
+
+/**
+ * Reads a request body as one JSON object, never more than `limit` bytes: past the
+ * limit it stops reading and answers 413 (the caller then closes the connection).
+ */
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function tooLarge(limit: number): ApiError {
+  return new ApiError('ERR_BODY_TOO_LARGE', `request body too large: the limit is ${limit} bytes`);
+}
+
+export function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(new ApiError('ERR_INVALID_REQUEST', 'failed to read the request body', { cause: err }));
+    };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
+}
+
+/** Parses a body into an object; the error never quotes the body, which may hold secrets. */
+export function parseJsonObject(bytes: Buffer): Record<string, unknown> {
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw new ApiError('ERR_INVALID_REQUEST', 'the request body is not valid UTF-8');
+  }
+  if (text.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    const position = /position (\d+)/.exec(String((err as Error).message))?.[1];
+    throw new ApiError('ERR_INVALID_REQUEST', `failed to parse JSON input${position ? ` at position ${position}` : ''}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ApiError('ERR_INVALID_REQUEST', 'the request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}

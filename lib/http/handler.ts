@@ -1,0 +1,165 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { ApiError, statusOf } from '../errors.js';
+import { randomUUID } from '../crypto/random.js';
+import type { Core } from '../core/core.js';
+import type { Operation, Request, Response } from '../core/request.js';
+import type { Logger } from '../log.js';
+import { hasBody, parseJsonObject, readBody } from './body.js';
+import { takeListMark, markRequestBoundary } from './list-method.js';
+import { envelope, sendErrors, sendJson, tokenCookie } from './respond.js';
+
+/**
+ * The HTTP edge: turns a node:http request into a core Request (framing, method, token,
+ * help/list flags) and the core's answer into JSON. Nothing here knows about backends.
+ */
+
+export interface HandlerOptions {
+  core: Core;
+  logger: Logger;
+  /** Bytes; bigger bodies get 413 (api.md §1). */
+  maxRequestSize: number;
+  /** Called for every 500, with the real error (tests fail on unexpected ones). */
+  onInternalError?: (err: unknown, requestId: string) => void;
+}
+
+const PREFIX = '/v1/';
+const WRITE_METHODS = new Set(['POST', 'PUT']);
+
+function flag(value: string | null, name: string): boolean {
+  if (value === null) return false;
+  switch (value.toLowerCase()) {
+    case '':
+    case 'false':
+    case '0':
+      return false;
+    case 'true':
+    case '1':
+      return true;
+    default:
+      throw new ApiError('ERR_INVALID_REQUEST', `query parameter '${name}' must be true or false`);
+  }
+}
+
+/** Precedence (api.md §4): X-Nomad-Token, X-Vault-Token, Authorization: Bearer, the `token` cookie. */
+export function clientTokenOf(headers: IncomingMessage['headers']): string {
+  const direct = headers['x-nomad-token'] || headers['x-vault-token'];
+  if (typeof direct === 'string' && direct !== '') return direct.trim();
+  const authorization = headers.authorization;
+  if (authorization && /^bearer /i.test(authorization)) return authorization.slice(7).trim();
+  const cookie = headers.cookie;
+  if (cookie) {
+    for (const part of cookie.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq !== -1 && part.slice(0, eq).trim() === 'token') return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+  }
+  return '';
+}
+
+function operationOf(method: string, listed: boolean, query: URLSearchParams | null): Operation | null {
+  switch (method) {
+    case 'GET':
+      return listed || flag(query?.get('list') ?? null, 'list') ? 'list' : 'read';
+    case 'POST':
+    case 'PUT':
+      return 'update';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return null;
+  }
+}
+
+export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const { core, logger, maxRequestSize } = options;
+
+  const fail = (res: ServerResponse, err: unknown, requestId: string): void => {
+    const status = statusOf(err);
+    if (status >= 500 && status !== 503) {
+      logger.error('request failed', { request_id: requestId, error: err });
+      options.onInternalError?.(err, requestId);
+      sendErrors(res, 500, ['internal error'], { 'X-Request-Id': requestId });
+      return;
+    }
+    const apiError = err as ApiError;
+    const headers: Record<string, string> = { ...apiError.headers, 'X-Request-Id': requestId };
+    if (apiError.code === 'ERR_BODY_TOO_LARGE') {
+      // Stop reading: the rest of the body is never consumed, so the connection cannot be reused.
+      headers.Connection = 'close';
+      res.once('finish', () => res.socket?.destroy());
+    }
+    sendErrors(res, status, [apiError.message], headers);
+  };
+
+  const answer = (res: ServerResponse, request: Request, response: Response | null, secure: boolean): void => {
+    const headers: Record<string, string> = { 'X-Request-Id': request.id, ...response?.headers };
+    if (response === null) {
+      if (request.operation === 'read' || request.operation === 'list') {
+        sendErrors(res, 404, [`no value found at '${request.path}'`], headers);
+      } else sendJson(res, 204, undefined, headers);
+      return;
+    }
+    if (response.setCookie && response.auth) {
+      headers['Set-Cookie'] = tokenCookie(response.auth.clientToken, response.auth.leaseDuration, secure);
+    }
+    if (response.raw) sendJson(res, response.status ?? 200, response.data ?? {}, headers);
+    else sendJson(res, response.status ?? 200, envelope(request.id, response), headers);
+  };
+
+  return (req, res) => {
+    const requestId = randomUUID();
+    const listed = takeListMark(req.socket);
+    res.once('finish', () => markRequestBoundary(req.socket));
+    handle(req, res, requestId, listed).catch((err: unknown) => fail(res, err, requestId));
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, listed: boolean): Promise<void> {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q === -1 ? url : url.slice(0, q);
+    if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath.slice(PREFIX.length));
+    } catch {
+      throw new ApiError('ERR_INVALID_REQUEST', 'the request path is not valid percent-encoding');
+    }
+    const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
+    const method = listed ? 'GET' : (req.method ?? 'GET');
+    const help = flag(query?.get('help') ?? null, 'help');
+    const mapped = operationOf(method, listed, query);
+    const operation: Operation = help ? 'help' : (mapped ?? 'read');
+
+    let data: Record<string, unknown> = {};
+    const plainQuery: Record<string, string> = {};
+    if (query) {
+      for (const [key, value] of query) if (key !== 'help' && key !== 'list') plainQuery[key] = value;
+    }
+    if (hasBody(req)) {
+      const body = await readBody(req, maxRequestSize);
+      if (WRITE_METHODS.has(method)) data = parseJsonObject(body);
+    }
+    // As in Vault, a read's parameters come from the query string.
+    if (operation === 'read' || operation === 'list') data = plainQuery;
+
+    const socket = req.socket as TLSSocket;
+    const secure = socket.encrypted === true;
+    const request: Request = {
+      id: requestId,
+      operation,
+      path,
+      data,
+      query: plainQuery,
+      clientToken: clientTokenOf(req.headers),
+      remoteAddress: socket.remoteAddress ?? '',
+    };
+    if (secure) {
+      const peer = socket.getPeerCertificate(true);
+      request.tls = peer && peer.raw ? { peerCertificate: peer.raw } : {};
+    }
+    if (mapped === null && !help) request.unsupportedMethod = method;
+    const response = await core.handleRequest(request);
+    answer(res, request, response, secure);
+  }
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SecureVersion } from 'node:tls';
+import type { ListenerConfig } from '../config.js';
+import { acceptListMethod } from './list-method.js';
+
+/**
+ * One TCP listener, plain or TLS (api.md §1): TLS 1.2 minimum unless told otherwise,
+ * client certificates requested but not verified (the `cert` auth backend checks them),
+ * and timeouts so slow clients cannot hold connections forever.
+ */
+
+export interface Listener {
+  /** `http://127.0.0.1:8200` or `https://…`, with the real port when 0 was asked for. */
+  url: string;
+  server: http.Server;
+  /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive connections. */
+  close(): Promise<void>;
+}
+
+const TLS_VERSIONS: Record<ListenerConfig['tlsMinVersion'], SecureVersion> = { tls12: 'TLSv1.2', tls13: 'TLSv1.3' };
+
+/** Headers must arrive within this long, and a whole request within REQUEST_TIMEOUT_MS. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+
+export function splitAddress(address: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
+  if (!match) throw new Error(`listener address must be host:port, got '${address}'`);
+  return { host: match[1] ?? match[2] ?? '127.0.0.1', port: Number(match[3]) };
+}
+
+function createHttpServer(config: ListenerConfig, handler: http.RequestListener): http.Server {
+  const common = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
+  if (config.tlsDisable) {
+    const server = http.createServer(common, handler);
+    server.prependListener('connection', (socket: Socket) => acceptListMethod(socket));
+    return server;
+  }
+  if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
+  const server = https.createServer(
+    {
+      ...common,
+      cert: readFileSync(config.tlsCertFile),
+      key: readFileSync(config.tlsKeyFile),
+      minVersion: TLS_VERSIONS[config.tlsMinVersion],
+      ca: config.tlsClientCaFile ? readFileSync(config.tlsClientCaFile) : undefined,
+      requestCert: !config.tlsDisableClientCerts,
+      // Verification is the cert auth backend's job unless the operator asks the listener to do it.
+      rejectUnauthorized: config.tlsRequireAndVerifyClientCert,
+    },
+    handler,
+  );
+  server.prependListener('secureConnection', (socket: Socket) => acceptListMethod(socket));
+  return server;
+}
+
+export async function startListener(config: ListenerConfig, handler: http.RequestListener): Promise<Listener> {
+  const server = createHttpServer(config, handler);
+  const { host, port } = splitAddress(config.address);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const bound = server.address() as AddressInfo;
+  const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+  return {
+    url: `${config.tlsDisable ? 'http' : 'https'}://${shownHost}:${bound.port}`,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * A path trie over `/`-separated segments. Patterns are made of:
+ *   - static segments (`keys`), matched first;
+ *   - `:name`, one non-empty segment, matched second;
+ *   - `*name`, the rest of the path (possibly empty, slashes included), last segment only.
+ * A pattern ending in `/` has a trailing empty static segment, so `keys/` and `keys` differ.
+ *
+ * The matcher is pure: `findRoute` returns a match or undefined, and never throws on input.
+ * Bad patterns and duplicates throw when they are added, so they fail at startup.
+ */
+
+export interface RouteMatch<T> {
+  value: T;
+  pattern: string;
+  params: Record<string, string>;
+}
+
+interface Leaf<T> {
+  value: T;
+  pattern: string;
+}
+
+interface Node<T> {
+  statics: Map<string, Node<T>>;
+  param?: { name: string; node: Node<T> };
+  wildcard?: { name: string; leaf: Leaf<T> };
+  leaf?: Leaf<T>;
+}
+
+export interface Router<T> {
+  root: Node<T>;
+  size: number;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function createNode<T>(): Node<T> {
+  return { statics: new Map() };
+}
+
+export function createRouter<T>(): Router<T> {
+  return { root: createNode<T>(), size: 0 };
+}
+
+export function addRoute<T>(router: Router<T>, pattern: string, value: T): void {
+  if (pattern.startsWith('/')) throw new Error(`route pattern must not start with '/': ${pattern}`);
+  const segments = pattern.split('/');
+  let node = router.root;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    const last = i === segments.length - 1;
+    if (segment.startsWith('*')) {
+      const name = segment.slice(1);
+      if (!last) throw new Error(`wildcard must be the last segment: ${pattern}`);
+      if (!NAME.test(name)) throw new Error(`bad wildcard name in ${pattern}`);
+      if (node.wildcard) throw new Error(`duplicate route: ${pattern} (already ${node.wildcard.leaf.pattern})`);
+      node.wildcard = { name, leaf: { value, pattern } };
+      router.size++;
+      return;
+    }
+    if (segment.startsWith(':')) {
+      const name = segment.slice(1);
+      if (!NAME.test(name)) throw new Error(`bad parameter name in ${pattern}`);
+      if (node.param && node.param.name !== name) {
+        throw new Error(`conflicting parameter names :${node.param.name} and :${name} in ${pattern}`);
+      }
+      node.param ??= { name, node: createNode<T>() };
+      node = node.param.node;
+    } else {
+      if (segment.includes(':') || segment.includes('*')) throw new Error(`bad segment '${segment}' in ${pattern}`);
+      let child = node.statics.get(segment);
+      if (!child) {
+        child = createNode<T>();
+        node.statics.set(segment, child);
+      }
+      node = child;
+    }
+  }
+  if (node.leaf) throw new Error(`duplicate route: ${pattern}`);
+  node.leaf = { value, pattern };
+  router.size++;
+}
+
+export function findRoute<T>(router: Router<T>, path: string): RouteMatch<T> | undefined {
+  const segments = path.split('/');
+  const captured: Array<[string, string]> = [];
+  const leaf = walk(router.root, segments, 0, path, captured);
+  if (!leaf) return undefined;
+  const params: Record<string, string> = {};
+  for (const [name, value] of captured) params[name] = value;
+  return { value: leaf.value, pattern: leaf.pattern, params };
+}
+
+/** Static, then parameter, then wildcard; backtracks when a branch dead-ends. */
+function walk<T>(
+  node: Node<T>,
+  segments: string[],
+  index: number,
+  path: string,
+  captured: Array<[string, string]>,
+): Leaf<T> | undefined {
+  if (index === segments.length) return node.leaf;
+  const segment = segments[index]!;
+  // 1. Static
+  const child = node.statics.get(segment);
+  if (child) {
+    const found = walk(child, segments, index + 1, path, captured);
+    if (found) return found;
+  }
+  // 2. Parameter: one non-empty segment
+  if (node.param && segment !== '') {
+    captured.push([node.param.name, segment]);
+    const found = walk(node.param.node, segments, index + 1, path, captured);
+    if (found) return found;
+    captured.pop();
+  }
+  // 3. Wildcard: everything from this segment on
+  if (node.wildcard) {
+    captured.push([node.wildcard.name, segments.slice(index).join('/')]);
+    return node.wildcard.leaf;
+  }
+  return undefined;
+}
+
+/** Every pattern in match order, for help listings and the OpenAPI document. */
+export function listRoutes<T>(router: Router<T>): Array<Leaf<T>> {
+  const out: Array<Leaf<T>> = [];
+  const visit = (node: Node<T>): void => {
+    if (node.leaf) out.push(node.leaf);
+    for (const key of [...node.statics.keys()].sort()) visit(node.statics.get(key)!);
+    if (node.param) visit(node.param.node);
+    if (node.wildcard) out.push(node.wildcard.leaf);
+  };
+  visit(router.root);
+  return out;
+}
+
+/** The trie as indented text, one node a line; tests snapshot it so shape changes show in diffs. */
+export function printRouter<T>(router: Router<T>): string {
+  const lines: string[] = [];
+  const visit = (node: Node<T>, label: string, depth: number): void => {
+    const mark = node.leaf ? `  => ${node.leaf.pattern}` : '';
+    lines.push(`${'  '.repeat(depth)}${label}${mark}`);
+    for (const key of [...node.statics.keys()].sort()) visit(node.statics.get(key)!, `${key}/`, depth + 1);
+    if (node.param) visit(node.param.node, `:${node.param.name}/`, depth + 1);
+    if (node.wildcard) lines.push(`${'  '.repeat(depth + 1)}*${node.wildcard.name}  => ${node.wildcard.leaf.pattern}`);
+  };
+  visit(router.root, '<root>', 0);
+  return lines.join('\n');
+}

@@ -1,0 +1,23 @@
+import type { Storage } from './storage.js';
+
+/**
+ * A prefixed view of a storage: conceptually a "chroot". Every mount gets one, so a
+ * backend can never name a key outside its own subtree.
+ */
+export function createView(storage: Storage, prefix: string): Storage {
+  if (prefix !== '' && !prefix.endsWith('/')) throw new Error(`view prefix must end in '/': ${prefix}`);
+  return {
+    get: (key) => storage.get(prefix + key),
+    put: (key, value) => storage.put(prefix + key, value),
+    delete: (key) => storage.delete(prefix + key),
+    list: (sub) => storage.list(prefix + sub),
+  };
+}
+
+/** Deletes every key under `prefix` in `storage` (depth first). */
+export async function clearPrefix(storage: Storage, prefix = ''): Promise<void> {
+  for (const child of await storage.list(prefix)) {
+    if (child.endsWith('/')) await clearPrefix(storage, prefix + child);
+    else await storage.delete(prefix + child);
+  }
+}
