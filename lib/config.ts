@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseJsonDocument } from './hcl/json.js';
-import { HclSyntaxError, parseHcl, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
+import { HclSyntaxError, parseHcl, type HclAttribute, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
 
 export type TlsVersion = 'tls12' | 'tls13';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -76,7 +76,7 @@ interface Located<T> {
 /** What the files read so far have said; finish() turns it into a ServerConfig. */
 interface Accumulator {
   settings: Map<SettingKey, Located<unknown>>;
-  listeners: Array<Located<ListenerConfig> & { addressLine: number }>;
+  listeners: ListenerConfig[];
   storage?: Located<StorageConfig>;
 }
 
@@ -103,17 +103,21 @@ const LISTENER_KEYS: Record<string, [keyof ListenerConfig, Reader]> = {
   max_request_size: ['maxRequestSize', readSize],
 };
 
+const DEFAULT_SETTINGS = {
+  defaultLeaseTtl: DEFAULT_TTL,
+  maxLeaseTtl: DEFAULT_TTL,
+  logLevel: 'info',
+  rawStorageEndpoint: false,
+  disableCache: false,
+  disableMlock: true,
+} as const;
+
 /** The -dev configuration: plain HTTP on loopback, in-memory storage. */
 export function defaultConfig(): ServerConfig {
   return deepFreeze({
     listeners: [{ ...defaultListener(), tlsDisable: true }],
     storage: { type: 'inmem', options: {} },
-    defaultLeaseTtl: DEFAULT_TTL,
-    maxLeaseTtl: DEFAULT_TTL,
-    logLevel: 'info',
-    rawStorageEndpoint: false,
-    disableCache: false,
-    disableMlock: true,
+    ...DEFAULT_SETTINGS,
   });
 }
 
@@ -151,16 +155,11 @@ function fileError(file: string, err: unknown): ConfigError {
 }
 
 function readConfigFile(file: string): string {
-  let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    return new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(file));
   } catch (err) {
-    throw fileError(file, err);
-  }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new ConfigError(`${file}: not valid UTF-8`, { file });
+    // The decoder's only failure is a TypeError; file system errors carry a code.
+    throw err instanceof TypeError ? new ConfigError(`${file}: not valid UTF-8`, { file }) : fileError(file, err);
   }
 }
 
@@ -184,18 +183,20 @@ function apply(acc: Accumulator, body: HclBody, file: string): void {
   for (const item of body.items) {
     const name = item.kind === 'attribute' ? item.name : item.type;
     const fail: Fail = failer(file, item.line, name);
-    if (item.kind === 'block') {
-      if (name === 'listener') acc.listeners.push(readListener(item, file));
-      else if (name === 'storage' || name === 'backend') readStorage(acc, item, file);
-      else if (Object.hasOwn(TOP_LEVEL, name)) fail(`must be an attribute: ${name} = value`);
-      else fail(`unknown key; expected one of ${['listener', 'storage', ...Object.keys(TOP_LEVEL)].join(', ')}`);
-    } else if (Object.hasOwn(TOP_LEVEL, name)) {
+    const isBlock = Object.hasOwn(JSON_BLOCKS, name);
+    if (!isBlock && !Object.hasOwn(TOP_LEVEL, name)) {
+      fail(`unknown key; expected one of listener, storage, ${Object.keys(TOP_LEVEL).join(', ')}`);
+    }
+    if (item.kind === 'attribute') {
+      if (isBlock) fail(`must be a block: ${name} "TYPE" { ... }`);
       const [field, read] = TOP_LEVEL[name]!;
       acc.settings.set(field, { value: read(item.value, fail), file, line: item.line });
-    } else if (Object.hasOwn(JSON_BLOCKS, name)) {
-      fail(`must be a block: ${name} "TYPE" { ... }`);
+    } else if (!isBlock) {
+      fail(`must be an attribute: ${name} = value`);
+    } else if (name === 'listener') {
+      acc.listeners.push(readListener(item, file));
     } else {
-      fail(`unknown key; expected one of ${['listener', 'storage', ...Object.keys(TOP_LEVEL)].join(', ')}`);
+      readStorage(acc, item, file);
     }
   }
 }
@@ -211,21 +212,18 @@ function defaultListener(): ListenerConfig {
   };
 }
 
-function readListener(block: HclBlock, file: string): Located<ListenerConfig> & { addressLine: number } {
+function readListener(block: HclBlock, file: string): ListenerConfig {
   const prefix = ['listener', ...block.labels].join('.');
   const fail: Fail = failer(file, block.line, prefix);
   if (block.labels.length !== 1) fail('needs exactly one type label: listener "tcp" { ... }');
   if (block.labels[0] !== 'tcp') fail(`unsupported listener type "${block.labels[0]}": only "tcp" is supported`);
   const listener: Record<string, unknown> = { ...defaultListener() };
   const lines = new Map<string, number>();
-  for (const item of block.body.items) {
-    const name = item.kind === 'attribute' ? item.name : item.type;
-    const failKey: Fail = failer(file, item.line, `${prefix}.${name}`);
-    if (item.kind === 'block') failKey('nested blocks are not allowed in a listener');
+  for (const [{ name, value, line }, failKey] of attributesOf(block, file, prefix)) {
     if (!Object.hasOwn(LISTENER_KEYS, name)) failKey(`unknown key; expected one of ${Object.keys(LISTENER_KEYS).join(', ')}`);
     const [field, read] = LISTENER_KEYS[name]!;
-    listener[field] = read(item.value, failKey);
-    lines.set(name, item.line);
+    listener[field] = read(value, failKey);
+    lines.set(name, line);
   }
   const config = listener as unknown as ListenerConfig;
   if (!config.tlsDisable) {
@@ -237,7 +235,7 @@ function readListener(block: HclBlock, file: string): Located<ListenerConfig> & 
     const line = lines.get('tls_require_and_verify_client_cert')!;
     failer(file, line, `${prefix}.tls_require_and_verify_client_cert`)('cannot be combined with tls_disable_client_certs = true');
   }
-  return { value: config, file, line: block.line, addressLine: lines.get('address') ?? block.line };
+  return config;
 }
 
 function readStorage(acc: Accumulator, block: HclBlock, file: string): void {
@@ -247,57 +245,42 @@ function readStorage(acc: Accumulator, block: HclBlock, file: string): void {
     fail(`storage is already configured at ${acc.storage.file}:${acc.storage.line}; only one storage block is allowed`);
   }
   if (block.labels.length !== 1 || block.labels[0] === '') fail(`needs exactly one type label: ${block.type} "TYPE" { ... }`);
-  const options: Array<[string, string]> = [];
-  for (const item of block.body.items) {
-    const name = item.kind === 'attribute' ? item.name : item.type;
-    const failKey: Fail = failer(file, item.line, `${prefix}.${name}`);
-    if (item.kind === 'block') failKey('nested blocks are not allowed in storage options');
-    if (typeof item.value === 'object') failKey('must be a string, number or boolean');
-    options.push([name, String(item.value)]);
-  }
+  const options = attributesOf(block, file, prefix).map(([{ name, value }, failKey]) => {
+    return typeof value === 'object' ? failKey('must be a string, number or boolean') : [name, String(value)];
+  });
   acc.storage = { value: { type: block.labels[0]!, options: Object.fromEntries(options) }, file, line: block.line };
+}
+
+/** Listener and storage bodies hold attributes only; each comes with its own error helper. */
+function attributesOf(block: HclBlock, file: string, prefix: string): Array<[HclAttribute, Fail]> {
+  return block.body.items.map((item) => {
+    const name = item.kind === 'attribute' ? item.name : item.type;
+    const fail: Fail = failer(file, item.line, `${prefix}.${name}`);
+    return item.kind === 'block' ? fail(`nested blocks are not allowed in ${block.type}`) : [item, fail];
+  });
 }
 
 function finish(acc: Accumulator, source: string): ServerConfig {
   if (acc.listeners.length === 0) {
     throw new ConfigError(`${source}: listener: no listener configured; add a listener "tcp" { ... } block`, { key: 'listener' });
   }
-  const bound = new Map<string, Located<ListenerConfig>>();
-  for (const listener of acc.listeners) {
-    const { address } = listener.value;
-    const first = bound.get(address);
-    // Port 0 asks the system for a fresh port, so several such listeners never clash.
-    if (first !== undefined && !address.endsWith(':0')) {
-      failer(listener.file, listener.addressLine, 'listener.tcp.address')(
-        `"${address}" is already used by the listener at ${first.file}:${first.line}`,
-      );
-    }
-    bound.set(address, listener);
-  }
-  const get = <T>(key: SettingKey, fallback: T): T => (acc.settings.get(key)?.value as T | undefined) ?? fallback;
-  const maxLeaseTtl = get('maxLeaseTtl', DEFAULT_TTL);
-  // Only setting max_lease_ttl lowers the default with it instead of failing on our own default.
-  const defaultLeaseTtl = get('defaultLeaseTtl', Math.min(DEFAULT_TTL, maxLeaseTtl));
+  const chosen = Object.fromEntries([...acc.settings].map(([key, at]) => [key, at.value]));
+  const maxLeaseTtl = (chosen.maxLeaseTtl as number | undefined) ?? DEFAULT_TTL;
+  const config: ServerConfig = {
+    listeners: acc.listeners,
+    storage: acc.storage?.value ?? { type: 'inmem', options: {} },
+    ...DEFAULT_SETTINGS,
+    // Setting only max_lease_ttl lowers the default with it rather than failing on our default.
+    defaultLeaseTtl: Math.min(DEFAULT_TTL, maxLeaseTtl),
+    ...(chosen as Partial<ServerConfig>),
+  };
   const defaultAt = acc.settings.get('defaultLeaseTtl');
-  if (defaultAt !== undefined && defaultLeaseTtl > maxLeaseTtl) {
+  if (defaultAt !== undefined && config.defaultLeaseTtl > config.maxLeaseTtl) {
     failer(defaultAt.file, defaultAt.line, 'default_lease_ttl')(
-      `${formatDuration(defaultLeaseTtl)} is longer than max_lease_ttl (${formatDuration(maxLeaseTtl)})`,
+      `${formatDuration(config.defaultLeaseTtl)} is longer than max_lease_ttl (${formatDuration(config.maxLeaseTtl)})`,
     );
   }
-  const apiAddr = get<string | undefined>('apiAddr', undefined);
-  const clusterName = get<string | undefined>('clusterName', undefined);
-  return deepFreeze({
-    listeners: acc.listeners.map((listener) => listener.value),
-    storage: acc.storage?.value ?? { type: 'inmem', options: {} },
-    ...(apiAddr === undefined ? {} : { apiAddr }),
-    ...(clusterName === undefined ? {} : { clusterName }),
-    defaultLeaseTtl,
-    maxLeaseTtl,
-    logLevel: get<LogLevel>('logLevel', 'info'),
-    rawStorageEndpoint: get('rawStorageEndpoint', false),
-    disableCache: get('disableCache', false),
-    disableMlock: get('disableMlock', true),
-  });
+  return deepFreeze(config);
 }
 
 function deepFreeze<T>(value: T): T {
@@ -321,11 +304,9 @@ function readText(value: HclValue, fail: Fail): string {
 
 /** Booleans as Vault takes them: true/false, or the strings "true"/"false"/"1"/"0", or 1/0. */
 function readBool(value: HclValue, fail: Fail): boolean {
-  if (typeof value === 'boolean') return value;
-  const text = String(value).toLowerCase();
-  if ((typeof value === 'string' || typeof value === 'number') && ['true', '1', 'false', '0'].includes(text)) {
-    return text === 'true' || text === '1';
-  }
+  const text = typeof value === 'object' ? '' : String(value).toLowerCase();
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
   return fail(`expected true or false, got ${show(value)}`);
 }
 

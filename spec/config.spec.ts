@@ -142,11 +142,6 @@ describe('parseConfig', () => {
     const config = parseConfig(`${PLAIN}max_lease_ttl = "1h"`, 'c.hcl');
     expect([config.defaultLeaseTtl, config.maxLeaseTtl]).toEqual([3600, 3600]);
   });
-
-  it('accepts the same port-0 address on several listeners', () => {
-    const text = 'listener "tcp" {\n address = "127.0.0.1:0"\n tls_disable = true\n}\n'.repeat(2);
-    expect(parseConfig(text, 'c.hcl').listeners).toHaveLength(2);
-  });
 });
 
 describe('defaultConfig', () => {
@@ -182,7 +177,6 @@ describe('parseConfig errors name the file, the line and the key', () => {
     ['a negative max_request_size', 'c.hcl', tls(' tls_disable = true\n max_request_size = -1'), 3, 'listener.tcp.max_request_size', 'positive whole number'],
     ['a fractional max_request_size', 'c.hcl', tls(' tls_disable = true\n max_request_size = 1.5'), 3, 'listener.tcp.max_request_size', 'positive whole number'],
     ['conflicting client certificate settings', 'c.hcl', tls(' tls_disable = true\n tls_require_and_verify_client_cert = true\n tls_disable_client_certs = true'), 3, 'listener.tcp.tls_require_and_verify_client_cert', 'cannot be combined'],
-    ['a duplicate listener address', 'c.hcl', `${PLAIN}listener "tcp" {\n  tls_disable = true\n  address = "127.0.0.1:8200"\n}`, 4, 'listener.tcp.address', 'already used by the listener at c.hcl:1'],
     ['a bad duration', 'c.hcl', `${PLAIN}\ndefault_lease_ttl = "5 weeks"`, 3, 'default_lease_ttl', 'invalid duration "5 weeks"'],
     ['a zero duration', 'c.hcl', `${PLAIN}max_lease_ttl = 0`, 2, 'max_lease_ttl', 'longer than zero'],
     ['a list as a duration', 'c.hcl', `${PLAIN}max_lease_ttl = ["1h"]`, 2, 'max_lease_ttl', 'expected a duration'],
@@ -291,13 +285,6 @@ describe('loadConfigFiles', () => {
     const second = write('b.hcl', 'log_level = "info"\nstorage "inmem" {}\n');
     const err = configError(() => loadConfigFiles([first, second]));
     expect(err.message).toContain(`${second}:2: storage.inmem: storage is already configured at ${first}:2`);
-  });
-
-  it('refuses the same address in two files', () => {
-    const first = write('a.hcl', PLAIN);
-    const second = write('b.hcl', PLAIN);
-    const err = configError(() => loadConfigFiles([first, second]));
-    expect(err.message).toContain(`${second}:1: listener.tcp.address: "127.0.0.1:8200" is already used by the listener at ${first}:1`);
   });
 
   it.each<[string, (dir: string) => string[], string]>([

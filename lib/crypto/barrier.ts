@@ -64,7 +64,8 @@ interface TermKey {
 
 /**
  * The unsealed state. Immutable once built: rotate and rekey swap in a new one, so an operation
- * in flight never sees a half-updated keyring, and `state !== before` detects a seal meanwhile.
+ * in flight never sees a half-updated keyring, and `keyring !== current` after an await means
+ * the barrier was sealed meanwhile.
  */
 interface Keyring {
   active: TermKey;
@@ -77,13 +78,9 @@ function sealedError(): ApiError {
   return new ApiError('ERR_SEALED', 'nomad is sealed');
 }
 
-function integrityError(path: string, cause?: unknown): ApiError {
+function integrityError(path: string): ApiError {
   // Names the path only: neither ciphertext nor any decrypted byte may reach a log.
-  return new ApiError('ERR_INTEGRITY', `integrity check failed for ${path}`, { cause });
-}
-
-function invalidKeyError(): ApiError {
-  return new ApiError('ERR_INVALID_KEY', 'unseal failed, invalid key');
+  return new ApiError('ERR_INTEGRITY', `integrity check failed for ${path}`);
 }
 
 /** A private copy in its own allocation, so zeroing it never touches the caller's buffer. */
@@ -117,7 +114,7 @@ function encrypt(term: number, key: Buffer, path: string, plaintext: Uint8Array)
   return out;
 }
 
-/** Header fields of a stored entry, or null when it is too short or of an unknown version. */
+/** The term of a stored entry, or null when it is too short or of an unknown version. */
 function parseHeader(entry: Uint8Array): number | null {
   if (entry.length < MIN_ENTRY_LEN || entry[4] !== VERSION) return null;
   return ((entry[0]! << 24) | (entry[1]! << 16) | (entry[2]! << 8) | entry[3]!) >>> 0;
@@ -191,7 +188,7 @@ export function createBarrier(physical: Storage): Barrier {
   // initialize/unseal/rotate/rekey read-modify-write the keyring: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
+    const run = queue.then(fn);
     queue = run.catch(() => undefined);
     return run;
   };
@@ -255,7 +252,7 @@ export function createBarrier(physical: Storage): Barrier {
         const plain = decrypt(master, KEYRING_PATH, entry);
         if (plain === null) {
           master.fill(0);
-          throw invalidKeyError();
+          throw new ApiError('ERR_INVALID_KEY', 'unseal failed, invalid key');
         }
         const parsed = parseKeyring(plain, master);
         plain.fill(0);
@@ -282,11 +279,8 @@ export function createBarrier(physical: Storage): Barrier {
     rotate() {
       return exclusive(async () => {
         const current = unsealed();
-        const next: TermKey = {
-          term: current.active.term + 1,
-          installTime: Date.now(),
-          key: randomBytes(KEY_LEN),
-        };
+        const term = current.active.term + 1;
+        const next: TermKey = { term, installTime: Date.now(), key: randomBytes(KEY_LEN) };
         const terms = new Map(current.terms).set(next.term, next);
         try {
           await writeKeyring(terms.values(), current.master);

@@ -85,7 +85,7 @@ export function split(secret: Uint8Array, parts: number, threshold: number): Buf
   const xs = distinctXs(parts);
   // coeffs[b * degree + k] is the x^(k+1) coefficient of byte b's polynomial. Uniformly random
   // coefficients (zero allowed) are what makes any threshold-1 shares independent of the secret.
-  const coeffs = randomBytes(len * degree).map((c) => c & 0x7f);
+  const coeffs = randomBytes(len * degree);
   const shares: Buffer[] = [];
   for (let s = 0; s < parts; s++) {
     const x = xs[s]!;

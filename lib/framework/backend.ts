@@ -126,7 +126,7 @@ export function defineBackend(spec: BackendSpec): Backend {
         });
       }
       const fields = fieldsFor(match, req);
-      fields.validate();
+      fields.validate(req.operation === 'create' || req.operation === 'update');
       return handler(req, fields);
     },
     help(path) {

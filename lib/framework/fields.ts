@@ -90,10 +90,10 @@ export class FieldData {
     return this.#raw[name] !== undefined && this.#raw[name] !== null;
   }
 
-  /** Validates every declared field present and that required ones are there. */
-  validate(): void {
+  /** Validates every declared field present and, for writes, that required ones are there. */
+  validate(write: boolean): void {
     for (const [name, schema] of Object.entries(this.#schemas)) {
-      if (schema.required && !this.has(name)) {
+      if (write && schema.required && !this.has(name)) {
         throw new ApiError('ERR_INVALID_REQUEST', `missing required field '${name}'`);
       }
       if (this.has(name)) this.get(name);

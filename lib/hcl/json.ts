@@ -21,6 +21,9 @@ const ESCAPES: Record<string, string> = {
   '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t',
 };
 const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+// Sticky patterns consume whole runs at once; per-character work made big documents slow.
+const SPACE = /[ \t\r\n]+/y;
+const PLAIN_TEXT = /[^"\\\u0000-\u001f]+/y;
 
 /**
  * `blockLabels` names the top-level keys that are blocks and how many label levels each has:
@@ -110,8 +113,14 @@ class JsonReader {
     return code === undefined ? 'end of input' : `character ${JSON.stringify(String.fromCodePoint(code))}`;
   }
 
+  private run(pattern: RegExp): string {
+    pattern.lastIndex = this.pos;
+    return pattern.exec(this.text)?.[0] ?? '';
+  }
+
   private advance(count = 1): void {
-    for (let k = 0; k < count && this.pos < this.text.length; k++) {
+    const end = Math.min(this.pos + count, this.text.length);
+    while (this.pos < end) {
       const code = this.text.charCodeAt(this.pos++);
       if (code === 0x0a) {
         this.line++;
@@ -124,7 +133,7 @@ class JsonReader {
   }
 
   private skipSpace(): void {
-    while (/[ \t\r\n]/.test(this.text[this.pos] ?? '')) this.advance();
+    this.advance(this.run(SPACE).length);
   }
 
   private expect(ch: string, reason: string): void {
@@ -133,33 +142,32 @@ class JsonReader {
   }
 
   private readValue(): JsonNode {
-    const at = this.here();
+    const { line, column } = this;
     const ch = this.text[this.pos];
-    if (ch === '{') return { ...at, kind: 'object', entries: this.nested(at, () => this.readEntries(at)) };
-    if (ch === '[') return { ...at, kind: 'array', items: this.nested(at, () => this.readItems(at)) };
-    if (ch === '"') return { ...at, kind: 'scalar', value: this.readString() };
-    for (const [word, value] of [['true', true], ['false', false], ['null', null]] as const) {
-      if (this.text.startsWith(word, this.pos)) {
-        this.advance(word.length);
-        return { ...at, kind: 'scalar', value };
+    if (ch === '{' || ch === '[') {
+      if (++this.depth > MAX_NESTING_DEPTH) {
+        this.fail({ line, column }, `nesting too deep: more than ${MAX_NESTING_DEPTH} levels of objects and arrays`);
       }
+      const node: JsonNode = ch === '{'
+        ? { line, column, kind: 'object', entries: this.readEntries({ line, column }) }
+        : { line, column, kind: 'array', items: this.readItems({ line, column }) };
+      this.depth--;
+      return node;
     }
-    NUMBER.lastIndex = this.pos;
-    const number = NUMBER.exec(this.text);
-    if (number !== null) {
-      this.advance(number[0].length);
-      const value = Number(number[0]);
-      if (!Number.isFinite(value)) this.fail(at, `number out of range: ${number[0]}`);
-      return { ...at, kind: 'scalar', value };
+    if (ch === '"') return { line, column, kind: 'scalar', value: this.readString() };
+    const word = ch === 't' ? 'true' : ch === 'f' ? 'false' : ch === 'n' ? 'null' : '';
+    if (word !== '' && this.text.startsWith(word, this.pos)) {
+      this.advance(word.length);
+      return { line, column, kind: 'scalar', value: word === 'null' ? null : word === 'true' };
     }
-    return this.fail(at, `expected a value, found ${this.showChar()}`);
-  }
-
-  private nested<T>(at: Position, read: () => T): T {
-    if (++this.depth > MAX_NESTING_DEPTH) this.fail(at, `nesting too deep: more than ${MAX_NESTING_DEPTH} levels of objects and arrays`);
-    const result = read();
-    this.depth--;
-    return result;
+    const literal = this.run(NUMBER);
+    if (literal !== '') {
+      this.advance(literal.length);
+      const value = Number(literal);
+      if (!Number.isFinite(value)) this.fail({ line, column }, `number out of range: ${literal}`);
+      return { line, column, kind: 'scalar', value };
+    }
+    return this.fail({ line, column }, `expected a value, found ${this.showChar()}`);
   }
 
   private readEntries(open: Position): Array<{ key: string; at: Position; value: JsonNode }> {
@@ -229,8 +237,9 @@ class JsonReader {
       }
       if (ch.charCodeAt(0) < 0x20) this.fail(this.here(), 'control character in string: escape it');
       if (ch !== '\\') {
-        out += ch;
-        this.advance();
+        const plain = this.run(PLAIN_TEXT);
+        out += plain;
+        this.advance(plain.length);
         continue;
       }
       const next = this.text[this.pos + 1] ?? '';

@@ -33,18 +33,14 @@ export interface Token {
 
 const PUNCTUATION = new Set(['{', '}', '[', ']', '=', ':', ',']);
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
+// Sticky patterns consume whole runs at once; per-character work made big policies slow.
 const NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
-
-function isIdentStart(ch: string): boolean {
-  return /[A-Za-z_]/.test(ch);
-}
-
-function isIdentPart(ch: string): boolean {
-  return /[A-Za-z0-9_-]/.test(ch);
-}
+const IDENT = /[A-Za-z_][A-Za-z0-9_-]*/y;
+const BLANKS = /[ \t\r]+/y;
+const PLAIN_TEXT = /[^"\\\n]+/y;
 
 /** How a token reads in an error message. */
-export function describe(token: Token): string {
+export function describeToken(token: Token): string {
   switch (token.type) {
     case 'eof': return 'end of input';
     case 'newline': return 'newline';
@@ -70,16 +66,21 @@ export function createLexer(text: string): () => Token {
 
   // Every loop below goes through advance(), so pos strictly grows and lexing always ends.
   const advance = (count = 1): void => {
-    for (let k = 0; k < count && pos < text.length; k++) {
+    const end = Math.min(pos + count, text.length);
+    for (; pos < end; pos++) {
       const code = text.charCodeAt(pos);
-      pos++;
       if (code === 0x0a) {
         line++;
         column = 1;
-      } else if (!(code >= 0xdc00 && code <= 0xdfff && pos >= 2 && isHigh(text.charCodeAt(pos - 2)))) {
+      } else if (code < 0xdc00 || code > 0xdfff) {
+        // A low surrogate completes a character already counted.
         column++;
       }
     }
+  };
+  const run = (pattern: RegExp): string => {
+    pattern.lastIndex = pos;
+    return pattern.exec(text)?.[0] ?? '';
   };
   const token = (type: TokenType, value: string | number, l: number, c: number): Token => ({
     type, value, line: l, column: c,
@@ -102,7 +103,7 @@ export function createLexer(text: string): () => Token {
     const startLine = line;
     const startColumn = column;
     if (ch === ' ' || ch === '\t' || ch === '\r') {
-      advance();
+      advance(run(BLANKS).length);
       return null;
     }
     if (ch === '\n') {
@@ -110,7 +111,8 @@ export function createLexer(text: string): () => Token {
       return token('newline', '\n', startLine, startColumn);
     }
     if (ch === '#' || text.startsWith('//', pos)) {
-      while (pos < text.length && text[pos] !== '\n') advance();
+      const eol = text.indexOf('\n', pos);
+      advance((eol < 0 ? text.length : eol) - pos);
       return null;
     }
     if (text.startsWith('/*', pos)) {
@@ -130,9 +132,8 @@ export function createLexer(text: string): () => Token {
       return token('string', readString(), startLine, startColumn);
     }
     if (text.startsWith('<<', pos)) return token('heredoc', readHeredoc(), startLine, startColumn);
-    if (/[0-9]/.test(ch) || (ch === '-' && /[0-9]/.test(text[pos + 1] ?? ''))) {
-      NUMBER.lastIndex = pos;
-      const literal = NUMBER.exec(text)![0];
+    const literal = run(NUMBER);
+    if (literal !== '') {
       const after = text[pos + literal.length] ?? '';
       if (/[A-Za-z0-9_.]/.test(after)) fail(startLine, startColumn, `invalid number "${literal}${after}"`);
       const value = Number(literal);
@@ -140,19 +141,13 @@ export function createLexer(text: string): () => Token {
       advance(literal.length);
       return token('number', value, startLine, startColumn);
     }
-    if (isIdentStart(ch)) {
-      let end = pos + 1;
-      while (end < text.length && isIdentPart(text[end]!)) end++;
-      const name = text.slice(pos, end);
-      advance(end - pos);
+    const name = run(IDENT);
+    if (name !== '') {
+      advance(name.length);
       return token('ident', name, startLine, startColumn);
     }
     const shown = JSON.stringify(String.fromCodePoint(text.codePointAt(pos)!));
     return fail(startLine, startColumn, `unexpected character ${shown}`);
-  }
-
-  function isHigh(code: number): boolean {
-    return code >= 0xd800 && code <= 0xdbff;
   }
 
   /** Reads the rest of a quoted string (the opening quote is consumed); strings are one line. */
@@ -170,8 +165,9 @@ export function createLexer(text: string): () => Token {
         return out;
       }
       if (ch !== '\\') {
-        out += ch;
-        advance();
+        const plain = run(PLAIN_TEXT);
+        out += plain;
+        advance(plain.length);
         continue;
       }
       const escLine = line;

@@ -11,7 +11,7 @@
  * An attribute set twice in one body, or a key repeated in one object, is an error; blocks
  * of the same type may repeat.
  */
-import { HclSyntaxError, createLexer, describe, type Token } from './lexer.js';
+import { HclSyntaxError, createLexer, describeToken, type Token } from './lexer.js';
 
 export { HclSyntaxError } from './lexer.js';
 
@@ -105,7 +105,7 @@ class Parser {
         return { items };
       }
       if (token.type !== 'ident') {
-        this.fail(token, `expected an attribute name or a block type, found ${describe(token)}`);
+        this.fail(token, `expected an attribute name or a block type, found ${describeToken(token)}`);
       }
       const item = this.parseItem();
       if (item.kind === 'attribute') {
@@ -120,7 +120,7 @@ class Parser {
       if (after.type === ',') {
         this.take();
       } else if (after.type !== 'newline' && after.type !== 'eof' && after.type !== '}') {
-        this.fail(after, `expected a newline after the ${item.kind}, found ${describe(after)}`);
+        this.fail(after, `expected a newline after the ${item.kind}, found ${describeToken(after)}`);
       }
     }
   }
@@ -155,7 +155,7 @@ class Parser {
     if ((labels.length <= 1 && endsLine) || (labels.length === 0 && valueLike)) {
       this.fail(afterName, `missing '=' after "${name.value}"`);
     }
-    return this.fail(next, `expected '{' to open block "${name.value}", found ${describe(next)}`);
+    return this.fail(next, `expected '{' to open block "${name.value}", found ${describeToken(next)}`);
   }
 
   private parseValue(): HclValue {
@@ -178,7 +178,7 @@ class Parser {
       case '{':
         return this.parseObject();
       default:
-        return this.fail(token, `expected a value, found ${describe(token)}`);
+        return this.fail(token, `expected a value, found ${describeToken(token)}`);
     }
   }
 
@@ -198,7 +198,7 @@ class Parser {
       } else if (token.type === 'eof') {
         this.fail(open, 'unterminated list: "[" is never closed');
       } else if (token.type !== ']') {
-        this.fail(token, `expected ',' or ']' in list, found ${describe(token)}`);
+        this.fail(token, `expected ',' or ']' in list, found ${describeToken(token)}`);
       }
     }
     this.take();
@@ -218,7 +218,7 @@ class Parser {
       if (key.type === '}') break;
       if (key.type === 'eof') this.fail(open, 'unterminated object: "{" is never closed');
       if (key.type !== 'ident' && key.type !== 'string') {
-        this.fail(key, `expected an object key, found ${describe(key)}`);
+        this.fail(key, `expected an object key, found ${describeToken(key)}`);
       }
       this.take();
       const name = String(key.value);
@@ -237,7 +237,7 @@ class Parser {
       } else if (after.type === 'eof') {
         this.fail(open, 'unterminated object: "{" is never closed');
       } else if (after.type !== 'newline' && after.type !== '}') {
-        this.fail(after, `expected ',' or a newline between object entries, found ${describe(after)}`);
+        this.fail(after, `expected ',' or a newline between object entries, found ${describeToken(after)}`);
       }
     }
     this.take();

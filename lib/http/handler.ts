@@ -118,6 +118,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
+    logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: rawPath });
     if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
     let path: string;
     try {

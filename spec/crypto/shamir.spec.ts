@@ -133,6 +133,7 @@ describe('split and combine', () => {
       restore = setRandomSource(seededSource(seed));
       const xs = split(Buffer.from([42]), 5, 2).map((s) => s[1]!);
       restore();
+      restore = undefined;
       expect(new Set(xs).size).toBe(5);
       expect(xs.every((x) => x >= 1 && x <= 255)).toBe(true);
       expect(xs).not.toEqual([1, 2, 3, 4, 5]);
@@ -172,14 +173,15 @@ describe('split and combine', () => {
   });
 
   const good = split(Buffer.from('secret'), 3, 2);
+  const withX = (share: Buffer, x: Buffer) => Buffer.concat([share.subarray(0, 6), x]);
   it.each([
     ['no shares', []],
     ['a single share', [good[0]!]],
     ['shares of different lengths', [good[0]!, good[1]!.subarray(1)]],
     ['shares shorter than two bytes', [Buffer.from([1]), Buffer.from([2])]],
     ['the same share twice', [good[0]!, good[0]!]],
-    ['two shares with the same x', [good[0]!, Buffer.concat([good[1]!.subarray(0, 6), good[0]!.subarray(6)])]],
-    ['an x coordinate of 0', [good[0]!, Buffer.concat([good[1]!.subarray(0, 6), Buffer.from([0])])]],
+    ['two shares with the same x', [good[0]!, withX(good[1]!, good[0]!.subarray(6))]],
+    ['an x coordinate of 0', [good[0]!, withX(good[1]!, Buffer.of(0))]],
   ])('combine rejects %s with ERR_INVALID_KEY', (_name, shares) => {
     expect(codeOf(() => combine(shares as Buffer[]))).toBe('ERR_INVALID_KEY');
   });

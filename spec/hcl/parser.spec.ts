@@ -112,7 +112,7 @@ describe('parseHcl: values', () => {
   });
 
   it('records where each value starts', () => {
-    const [item] = parseHcl('\n  key =\t[\n1]') .items as HclAttribute[];
+    const [item] = parseHcl('\n  key =\t[\n1]').items as HclAttribute[];
     expect([item!.line, item!.column, item!.valueLine, item!.valueColumn]).toEqual([2, 3, 2, 9]);
   });
 });

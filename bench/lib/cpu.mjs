@@ -1,0 +1,77 @@
+// CPU accounting from /proc (Linux), to tell how much of the machine *other* processes used
+// while a benchmark ran. This box has 2 cores shared by the server under test and wrk, and
+// anything else running at the same time (builds, tests) skews the numbers.
+// Where /proc is missing, every function degrades to "unknown" (null).
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function readProcStat() {
+  // "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (USER_HZ ticks)
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + (f[4] ?? 0);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0); // guest time is already inside user
+  return { total, busy: total - idle };
+}
+
+/** utime+stime (and, with children=true, cutime+cstime of reaped children) of a pid, in ticks. */
+function pidTicks(pid, children = false) {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3 (state)
+    return f[11] + f[12] + (children ? f[13] + f[14] : 0);
+  } catch {
+    return 0; // gone
+  }
+}
+
+/**
+ * Snapshot of machine busy time and of "our" processes: this process, its reaped children
+ * (wrk, once it has exited) and the live pids given.
+ */
+export function cpuSnapshot(pids = []) {
+  try {
+    const sys = readProcStat();
+    const ours = pidTicks('self', true) + pids.reduce((a, p) => a + pidTicks(p), 0);
+    return { sys, ours, pids };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Between two snapshots: { machineBusyPct, oursPct, foreignPct } as % of the whole machine
+ * (all cores = 100%). foreignPct is what other processes used.
+ */
+export function cpuDelta(a, b) {
+  if (!a || !b) return null;
+  const total = b.sys.total - a.sys.total;
+  if (total <= 0) return null;
+  const busy = b.sys.busy - a.sys.busy;
+  const ours = b.ours - a.ours;
+  const pct = (x) => (100 * x) / total;
+  return { machineBusyPct: pct(busy), oursPct: pct(ours), foreignPct: Math.max(0, pct(busy - ours)) };
+}
+
+/** How busy the machine is over `ms` (% of all cores), or null where unknown. */
+export async function machineBusy(ms = 1000) {
+  const a = cpuSnapshot();
+  await sleep(ms);
+  const d = cpuDelta(a, cpuSnapshot());
+  return d && d.foreignPct;
+}
+
+/**
+ * Wait (up to maxWaitMs) for a second during which other processes use less than
+ * thresholdPct of the machine. Resolves the last measured % (null if unknown).
+ */
+export async function waitForQuiet({ thresholdPct = 10, maxWaitMs = 60000, log = () => {} } = {}) {
+  const deadline = Date.now() + maxWaitMs;
+  let busy = await machineBusy();
+  if (busy === null || busy < thresholdPct) return busy;
+  log(`machine busy: other processes use ${busy.toFixed(0)}% of ${os.availableParallelism?.() ?? os.cpus().length} cores; waiting up to ${maxWaitMs / 1000}s for it to calm down…`);
+  while (busy >= thresholdPct && Date.now() < deadline) busy = await machineBusy();
+  log(busy < thresholdPct ? `machine quiet now (${busy.toFixed(0)}% busy)` : `still ${busy.toFixed(0)}% busy; measuring anyway: expect skewed numbers`);
+  return busy;
+}

@@ -1,0 +1,52 @@
+// Benchmark options from argv (--name=value) with env fallbacks (BENCH_NAME).
+const DEFS = {
+  duration: { env: 'BENCH_DURATION', def: 5, num: true, help: 'seconds per measured wrk round' },
+  rounds: { env: 'BENCH_ROUNDS', def: 3, num: true, help: 'measured rounds per server (alternating bare/nomad)' },
+  connections: { env: 'BENCH_CONNECTIONS', def: 50, num: true, help: 'wrk connections (-c); wrk always uses -t1' },
+  warmup: { env: 'BENCH_WARMUP', def: 2, num: true, help: 'seconds of unmeasured warm-up per server' },
+  'cold-runs': { env: 'BENCH_COLD_RUNS', def: 10, num: true, help: 'cold-start repetitions' },
+  'quiet-wait': { env: 'BENCH_QUIET_WAIT', def: 60, num: true, zero: true, help: 'seconds to wait for other processes to go quiet before each benchmark (0: no wait)' },
+  only: { env: 'BENCH_ONLY', def: '', num: false, help: 'run one benchmark: read | cold' },
+  check: { env: 'BENCH_CHECK', def: false, bool: true, help: 'exit 1 when a target is missed' },
+};
+
+export function usage() {
+  return (
+    'usage: npm run bench -- [options]   (or node bench/run.mjs [options])\n' +
+    Object.entries(DEFS)
+      .map(([k, d]) => `  --${k}${d.bool ? '' : '=…'}`.padEnd(22) + `${d.help} (env ${d.env}, default ${d.def === '' ? 'all' : d.def})`)
+      .join('\n') +
+    '\n'
+  );
+}
+
+export function parseOptions(argv = process.argv.slice(2), env = process.env) {
+  const opts = {};
+  const fromArgv = {};
+  for (const arg of argv) {
+    if (arg === '-h' || arg === '--help') return { help: true };
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !(m[1] in DEFS)) throw new Error(`unknown argument ${arg}\n${usage()}`);
+    fromArgv[m[1]] = m[2] ?? 'true';
+  }
+  const overrides = [];
+  for (const [name, d] of Object.entries(DEFS)) {
+    let raw = fromArgv[name];
+    if (raw === undefined && env[d.env] !== undefined && env[d.env] !== '') {
+      raw = env[d.env];
+      overrides.push(`${d.env}=${raw}`);
+    }
+    let v = raw ?? d.def;
+    if (d.num) {
+      v = Number(v);
+      if (!Number.isFinite(v) || v < 0 || (v === 0 && !d.zero)) throw new Error(`--${name} must be a positive number, got ${raw}`);
+    } else if (d.bool) {
+      v = v === true || v === 'true' || v === '1';
+    }
+    opts[name.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = v;
+  }
+  if (opts.only && !['read', 'cold'].includes(opts.only)) throw new Error(`--only must be read or cold, got ${opts.only}`);
+  opts.envOverrides = overrides;
+  opts.argv = argv;
+  return opts;
+}

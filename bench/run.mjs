@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Benchmark entry point: `npm run bench` (builds first) or `node bench/run.mjs [options]`.
+// Runs each benchmark in BENCHMARKS (or the one chosen with --only=…) and prints a summary
+// block meant to be pasted into BENCHMARKS.md. To add a benchmark: write bench/<name>.mjs
+// exporting `benchmark = { id, title, needsWrk, run(opts, log), describe(opts), summaryRows(result) }`
+// and list it below (and in --only's accepted values, bench/lib/options.mjs).
+import { benchmark as read } from './read.mjs';
+import { benchmark as cold } from './cold-start.mjs';
+import { waitForQuiet } from './lib/cpu.mjs';
+import { machineInfo } from './lib/machine.mjs';
+import { parseOptions, usage } from './lib/options.mjs';
+import { stopAll } from './lib/proc.mjs';
+import { ensureWrk } from './lib/wrk.mjs';
+
+const BENCHMARKS = [read, cold];
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+
+function commandLine(opts) {
+  const env = opts.envOverrides.length ? `${opts.envOverrides.join(' ')} ` : '';
+  if (process.env.npm_lifecycle_event === 'bench') return `${env}npm run bench${opts.argv.length ? ` -- ${opts.argv.join(' ')}` : ''}`;
+  return `${env}node bench/run.mjs${opts.argv.length ? ` ${opts.argv.join(' ')}` : ''}`;
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseOptions();
+  } catch (err) {
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
+  if (opts.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  const selected = BENCHMARKS.filter((b) => !opts.only || b.id === opts.only);
+  if (selected.some((b) => b.needsWrk)) {
+    const wrk = await ensureWrk(log);
+    log(`wrk: ${wrk}`);
+  }
+  const machine = await machineInfo();
+  const started = new Date();
+  log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os}; node ${machine.node}; wrk ${machine.wrk}`);
+  log('note: the servers and wrk share these cores, so expect ±10–15% between runs');
+
+  const done = [];
+  for (const b of selected) {
+    log(`\n== ${b.title}`);
+    if (opts.quietWait > 0) await waitForQuiet({ maxWaitMs: opts.quietWait * 1000, log: (l) => log(`  ${l}`) });
+    const t0 = Date.now();
+    const result = await b.run(opts, log);
+    log(`   (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    done.push({ b, result, rows: b.summaryRows(result) });
+  }
+
+  const rows = done.flatMap((d) => d.rows);
+  const missed = rows.filter((r) => r.met === false);
+  log('\n===== summary (paste into BENCHMARKS.md) =====');
+  log(`Date: ${started.toISOString().replace(/:\d\d\.\d+Z$/, 'Z')} · git ${machine.git}`);
+  log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}`);
+  log(`Node ${machine.node} · wrk ${machine.wrk}`);
+  log(`Command: \`${commandLine(opts)}\``);
+  for (const d of done) log(`  - ${d.b.describe(opts)}`);
+  log('');
+  log('| benchmark | result | target |');
+  log('|---|---|---|');
+  for (const r of rows) log(`| ${r.what} | ${r.result} | ${r.target ? `${r.target}: ${r.met ? 'met' : '**MISSED**'}` : '–'} |`);
+  log('==============================================');
+  if (missed.length) log(`\n${missed.length} target(s) missed${opts.check ? ' (--check: exit 1)' : ''}`);
+  return missed.length && opts.check ? 1 : 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  process.stderr.write(`\nbench FAILED: ${err?.stack ?? err}\n`);
+  process.exitCode = 1;
+} finally {
+  await stopAll();
+}

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ApiError, STATUS, statusOf, type ErrorCode } from '../lib/errors.js';
+import { VERSION } from '../lib/version.js';
+
+describe('the status table', () => {
+  it.each([
+    ['ERR_INVALID_REQUEST', 400],
+    ['ERR_INVALID_SEAL_CONFIG', 400],
+    ['ERR_INVALID_KEY', 400],
+    ['ERR_PERMISSION_DENIED', 401],
+    ['ERR_NOT_FOUND', 404],
+    ['ERR_UNSUPPORTED_OPERATION', 405],
+    ['ERR_BODY_TOO_LARGE', 413],
+    ['ERR_RATE_LIMITED', 429],
+    ['ERR_INTERNAL', 500],
+    ['ERR_INTEGRITY', 500],
+    ['ERR_SEALED', 503],
+  ] as Array<[ErrorCode, number]>)('%s is %i', (code, status) => {
+    expect(STATUS[code]).toBe(status);
+    expect(statusOf(new ApiError(code, 'x'))).toBe(status);
+  });
+
+  it('maps anything that is not an ApiError to 500', () => {
+    expect(statusOf(new Error('boom'))).toBe(500);
+    expect(statusOf('string')).toBe(500);
+  });
+});
+
+describe('the version', () => {
+  it('matches package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string; dependencies?: object };
+    expect(VERSION).toBe(pkg.version);
+    expect(pkg.dependencies ?? {}).toEqual({});
+  });
+});

@@ -1,0 +1,62 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** A small HTTP client for specs: any method (LIST included), raw bodies, TLS options. */
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string or Buffer as is. */
+  body?: unknown;
+  /** For https URLs: trust this CA (PEM), or skip verification. */
+  ca?: string | Buffer;
+  rejectUnauthorized?: boolean;
+  agent?: http.Agent;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  /** The parsed JSON body, or undefined when the body is empty or not JSON. */
+  body: any;
+}
+
+export function httpRequest(url: string, options: HttpOptions = {}): Promise<HttpResult> {
+  const target = new URL(url);
+  const payload =
+    options.body === undefined ? undefined
+    : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body
+    : JSON.stringify(options.body);
+  const lib = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      target,
+      {
+        method: options.method ?? 'GET',
+        headers: { ...(payload !== undefined ? { 'Content-Length': String(Buffer.byteLength(payload)) } : {}), ...options.headers },
+        agent: options.agent,
+        ca: options.ca,
+        rejectUnauthorized: options.rejectUnauthorized,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown;
+          try {
+            body = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            body = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}

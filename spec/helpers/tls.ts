@@ -1,0 +1,132 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Real certificates for TLS specs, made once per test process with the `openssl` CLI
+ * (OpenSSL 3, as on Debian 12) into a temporary directory removed when the process ends:
+ *   - a CA and a server certificate it signed for `localhost` and `127.0.0.1`;
+ *   - a separate client CA and a client certificate it signed;
+ *   - a self-signed client certificate nobody trusts.
+ * Keys are P-256 (fast to make). Our own openssl config is used, never the system one.
+ */
+
+export interface CertFiles {
+  /** PEM file paths. */
+  certFile: string;
+  keyFile: string;
+  /** PEM contents. */
+  cert: string;
+  key: string;
+}
+
+export interface TestTls {
+  dir: string;
+  /** Signs the server certificate: clients trust this to verify the server. */
+  ca: CertFiles;
+  /** For `localhost` and IP `127.0.0.1`, signed by `ca`. */
+  server: CertFiles;
+  /** Signs `client`: a listener verifying client certificates trusts this one. */
+  clientCa: CertFiles;
+  /** Signed by `clientCa`. */
+  client: CertFiles;
+  /** Self-signed, trusted by no one. */
+  untrustedClient: CertFiles;
+}
+
+const OPENSSL_CONFIG = `
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = placeholder
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign, digitalSignature
+subjectKeyIdentifier = hash
+[server_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[self_client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+`;
+
+const CACHE = Symbol.for('nomad-api.spec.testTls');
+type Cached = { [CACHE]?: TestTls };
+
+function openssl(dir: string, args: string[]): void {
+  // OPENSSL_CONF: commands without -config must not read the system file either.
+  execFileSync('openssl', args, {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') },
+  });
+}
+
+function files(dir: string, name: string): CertFiles {
+  const certFile = join(dir, `${name}.crt`);
+  const keyFile = join(dir, `${name}.key`);
+  return { certFile, keyFile, cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
+
+const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+
+/** A self-signed certificate: a CA (`ca_ext`) or a lone leaf (`self_client_ext`). */
+function selfSigned(dir: string, name: string, subject: string, extensions: string): CertFiles {
+  openssl(dir, [
+    'req', '-config', 'openssl.cnf', '-x509', ...NEW_KEY, '-sha256', '-days', '30',
+    '-subj', subject, '-extensions', extensions, '-keyout', `${name}.key`, '-out', `${name}.crt`,
+  ]);
+  return files(dir, name);
+}
+
+/** A key, a CSR, and a certificate signed by `issuer`. */
+function signed(dir: string, name: string, subject: string, issuer: string, extensions: string, serial: number): CertFiles {
+  openssl(dir, ['req', '-config', 'openssl.cnf', '-new', ...NEW_KEY, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+  openssl(dir, [
+    'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`,
+    '-set_serial', String(serial), '-sha256', '-days', '30',
+    '-extfile', 'openssl.cnf', '-extensions', extensions, '-out', `${name}.crt`,
+  ]);
+  return files(dir, name);
+}
+
+function generate(): TestTls {
+  const dir = mkdtempSync(join(tmpdir(), 'nomad-api-tls-'));
+  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', cleanup);
+  // Vitest stops its worker processes with SIGTERM, which skips 'exit' hooks: clean up, then
+  // die of the same signal (this listener is gone by then, so the default action applies).
+  process.once('SIGTERM', () => {
+    cleanup();
+    process.kill(process.pid, 'SIGTERM');
+  });
+  writeFileSync(join(dir, 'openssl.cnf'), OPENSSL_CONFIG);
+  const ca = selfSigned(dir, 'ca', '/CN=nomad-api test CA', 'ca_ext');
+  const server = signed(dir, 'server', '/CN=localhost', 'ca', 'server_ext', 1001);
+  const clientCa = selfSigned(dir, 'client-ca', '/CN=nomad-api test client CA', 'ca_ext');
+  const client = signed(dir, 'client', '/CN=test client', 'client-ca', 'client_ext', 2001);
+  const untrustedClient = selfSigned(dir, 'untrusted-client', '/CN=untrusted client', 'self_client_ext');
+  return { dir, ca, server, clientCa, client, untrustedClient };
+}
+
+/** The test certificates, generated on first use and shared by every spec in this process. */
+export function testTls(): TestTls {
+  const cache = globalThis as Cached;
+  cache[CACHE] ??= generate();
+  return cache[CACHE];
+}
