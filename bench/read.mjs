@@ -22,7 +22,7 @@ export async function startBareServer(bodyBytes) {
   return { url: m[1], handle };
 }
 
-function assertClean(label, r) {
+export function assertClean(label, r) {
   const errs = r.socketErrors;
   const socketErrs = errs.connect + errs.read + errs.write + errs.timeout;
   if (r.non2xx !== 0 || socketErrs !== 0) {
