@@ -16,8 +16,8 @@ export const READ_PATH = '/v1/secret/foo';
 export const TARGET_RATIO = 0.75;
 
 /** Start bench/bare-server.mjs answering `bodyBytes`-byte JSON; resolves { url, handle }. */
-export async function startBareServer(bodyBytes) {
-  const handle = spawnTracked(process.execPath, [path.join(HERE, 'bare-server.mjs'), `--body-bytes=${bodyBytes}`]);
+export async function startBareServer(bodyBytes, nodeArgs = []) {
+  const handle = spawnTracked(process.execPath, [...nodeArgs, path.join(HERE, 'bare-server.mjs'), `--body-bytes=${bodyBytes}`]);
   const m = await waitForOutput(handle, /listening (http:\/\/\S+)/);
   return { url: m[1], handle };
 }
@@ -66,7 +66,7 @@ export async function benchRead(opts, log = console.log) {
       { name: 'nomad', url: `${nomad.url}${READ_PATH}` },
     ];
     const wrkOpts = { threads: 1, connections, headers: auth };
-    log(`wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …'; warm-up ${warmup}s each, then ${rounds} round(s) of ${duration}s per server, alternating`);
+    log(`wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …' (same request to both servers); warm-up ${warmup}s each, then ${rounds} round(s) of ${duration}s per server, alternating`);
 
     const pids = [nomad.handle.child.pid, bare.handle.child.pid];
     // One wrk run, with the share of the machine that *other* processes used meanwhile.

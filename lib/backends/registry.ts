@@ -1,5 +1,6 @@
 import type { BackendFactory } from '../framework/backend.js';
 import type { MountKind } from '../core/mounts.js';
+import { createCubbyholeBackend } from './cubbyhole.js';
 import { createKvBackend } from './kv.js';
 
 /**
@@ -9,6 +10,7 @@ import { createKvBackend } from './kv.js';
 export const secretBackends: Record<string, BackendFactory> = {
   kv: createKvBackend,
   generic: createKvBackend,
+  cubbyhole: createCubbyholeBackend,
 };
 
 export const authBackends: Record<string, BackendFactory> = {};

@@ -1,24 +1,85 @@
 import { ApiError } from '../errors.js';
-import type { Core } from './core.js';
-import type { RouteResult } from './mounts.js';
-import type { CallerAuth, Request } from './request.js';
-import { callerOf, type TokenStore } from './tokens.js';
+import type { Backend } from '../framework/backend.js';
+import { CAP } from './policy.js';
+import type { PolicyStore } from './policies.js';
+import type { BackendRequest, CallerAuth, Operation, Request } from './request.js';
+import { callerOf, type TokenEntry, type TokenStore } from './tokens.js';
 
-/** Turns a client token into a caller, or a 401. */
-export async function authenticate(tokens: TokenStore, clientToken: string): Promise<CallerAuth> {
+/** Token checks (401) and ACL decisions (401) made before any backend runs (api.md §2). */
+
+export interface Authenticated {
+  caller: CallerAuth;
+  entry: TokenEntry;
+  /** True when this request used the token's last allowed use: revoke it afterwards. */
+  exhausted: boolean;
+}
+
+/** Turns a client token into a caller, counting down `num_uses`; unknown or expired → 401. */
+export async function authenticate(tokens: TokenStore, clientToken: string): Promise<Authenticated> {
   if (clientToken === '') throw new ApiError('ERR_PERMISSION_DENIED', 'missing client token');
   const entry = await tokens.lookup(clientToken);
-  if (!entry || (entry.expireTime !== 0 && entry.expireTime <= Date.now())) {
+  // numUses < 0 marks a token whose last use is under way; it is revoked when that request ends.
+  if (!entry || entry.numUses < 0 || (entry.expireTime !== 0 && entry.expireTime <= Date.now())) {
     throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied');
   }
-  return callerOf(entry);
+  let exhausted = false;
+  if (entry.numUses > 0) {
+    // Decremented on the cached entry before any await, so parallel requests cannot share a use.
+    const before = entry.numUses;
+    entry.numUses = before === 1 ? -1 : before - 1;
+    exhausted = entry.numUses === -1;
+    try {
+      await tokens.save(entry);
+    } catch (err) {
+      entry.numUses = before;
+      throw err;
+    }
+  }
+  return { caller: callerOf(entry), entry, exhausted };
+}
+
+const NEEDED: Record<Exclude<Operation, 'help'>, number> = {
+  read: CAP.read,
+  list: CAP.list,
+  delete: CAP.delete,
+  create: CAP.create,
+  update: CAP.update,
+};
+
+/** What the caller may do on a full path (`root` policy: everything). */
+export async function capabilitiesOn(policies: PolicyStore, caller: CallerAuth, path: string): Promise<number> {
+  if (caller.root) return ~0;
+  return (await policies.acl(caller.policies)).capabilities(path);
 }
 
 /**
- * Decides whether the caller may perform the request. Until policies exist (api.md §9),
- * only the root policy grants anything: deny by default.
+ * Decides whether the caller may perform the request. A write needs `create` when nothing
+ * exists at the path yet and `update` when something does (the backend's existence check);
+ * where a path cannot tell, either capability will do. Root paths also need `sudo`.
  */
-export async function authorize(_core: Core, caller: CallerAuth, _req: Request, _route: RouteResult | undefined): Promise<void> {
+export async function authorize(
+  policies: PolicyStore,
+  caller: CallerAuth,
+  req: Request,
+  backend: Backend | undefined,
+  backendRequest: BackendRequest | undefined,
+): Promise<void> {
   if (caller.root) return;
-  throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied');
+  const caps = await capabilitiesOn(policies, caller, req.path);
+  const deny = (): never => {
+    throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied');
+  };
+  if (caps === 0 || caps & CAP.deny) deny();
+  if (backend && backendRequest && backend.isRootPath(backendRequest.path) && !(caps & CAP.sudo)) deny();
+  // Help and an unsupported method need any capability at all: they reveal only the route.
+  if (req.operation === 'help' || req.unsupportedMethod) return;
+  let needed = NEEDED[req.operation];
+  if (req.operation === 'update' && backend && backendRequest) {
+    const exists = await backend.exists(backendRequest);
+    if (exists === false) needed = CAP.create;
+    else if (exists === undefined) needed = CAP.create | CAP.update;
+    if (exists === undefined ? (caps & needed) === 0 : (caps & needed) !== needed) deny();
+    return;
+  }
+  if ((caps & needed) !== needed) deny();
 }

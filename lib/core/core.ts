@@ -5,16 +5,18 @@ import { split } from '../crypto/shamir.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Storage } from '../storage/storage.js';
-import { createView } from '../storage/view.js';
+import { clearPrefix, createView } from '../storage/view.js';
 import { VERSION } from '../version.js';
 import { resolveBackend } from '../backends/registry.js';
 import { createSysBackend } from '../backends/sys/index.js';
 import { createTokenBackend } from '../auth/token.js';
 import type { Backend } from '../framework/backend.js';
+import { createExpiration, type Expiration, type LeaseEntry } from './expiration.js';
 import { createMountTable, type MountEntry, type MountTable } from './mounts.js';
+import { createPipeline } from './pipeline.js';
+import { createPolicyStore, type PolicyStore } from './policies.js';
+import { createTokenManager, type TokenManager } from './token-manager.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
-import { authenticate, authorize } from './access.js';
-import { finishResponse } from './responses.js';
 import {
   MASTER_KEY_BYTES,
   createShareCollector,
@@ -24,11 +26,12 @@ import {
   writeSealConfig,
   type SealConfig,
 } from './seal.js';
-import type { BackendRequest, Request, Response } from './request.js';
+import type { Request, Response } from './request.js';
 
 /**
- * The core: the seal state machine and the one request pipeline every route goes through.
- * The seal gate lives here and only here (api.md §2 order: sealed → token → ACL → route).
+ * The core: the seal state machine, and the components that live while unsealed (mount
+ * table, token store, policies, leases). Requests go through `pipeline.ts`, the one place
+ * with the seal gate.
  */
 
 export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
@@ -61,6 +64,9 @@ export interface Core {
   readonly logger: Logger;
   readonly barrier: Barrier;
   readonly tokens: TokenStore;
+  readonly tokenManager: TokenManager;
+  readonly policies: PolicyStore;
+  readonly expiration: Expiration;
   readonly mounts: MountTable;
   readonly storageType: string;
   /** Reads the seal configuration; call once before serving. */
@@ -74,16 +80,18 @@ export interface Core {
   handleRequest(req: Request): Promise<Response | null>;
 }
 
-/** Routes that answer in every state; everything else is 503 unless unsealed. */
-const ALWAYS_AVAILABLE = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
-
-const BUILTIN_MOUNTS: Array<Omit<MountEntry, 'uuid' | 'accessor'>> = [
-  { kind: 'secret', path: 'sys/', type: 'system', description: 'system endpoints used for control, policy and debugging', config: { defaultLeaseTtl: 0, maxLeaseTtl: 0 }, options: {}, local: false, sealWrap: false },
-  { kind: 'auth', path: 'auth/token/', type: 'token', description: 'token based credentials', config: { defaultLeaseTtl: 0, maxLeaseTtl: 0 }, options: {}, local: false, sealWrap: false },
+const NO_TTL = { defaultLeaseTtl: 0, maxLeaseTtl: 0 };
+const mount = (kind: MountEntry['kind'], path: string, type: string, description: string, options: Record<string, string> = {}): Omit<MountEntry, 'uuid' | 'accessor'> => ({
+  kind, path, type, description, config: NO_TTL, options, local: false, sealWrap: false,
+});
+/** Always mounted; they can be neither moved nor removed. */
+const BUILTIN_MOUNTS = [
+  mount('secret', 'sys/', 'system', 'system endpoints used for control, policy and debugging'),
+  mount('secret', 'cubbyhole/', 'cubbyhole', 'per-token private secret storage'),
+  mount('auth', 'auth/token/', 'token', 'token based credentials'),
 ];
-const INITIAL_MOUNTS: Array<Omit<MountEntry, 'uuid' | 'accessor'>> = [
-  { kind: 'secret', path: 'secret/', type: 'kv', description: 'key/value secret storage', config: { defaultLeaseTtl: 0, maxLeaseTtl: 0 }, options: { version: '1' }, local: false, sealWrap: false },
-];
+/** Mounted once, at initialisation. */
+const INITIAL_MOUNTS = [mount('secret', 'secret/', 'kv', 'key/value secret storage', { version: '1' })];
 
 /** Serializes state transitions (init, unseal, seal) so they never interleave. */
 function createMutex(): <T>(fn: () => Promise<T>) => Promise<T> {
@@ -99,15 +107,16 @@ export function createCore(options: CoreOptions): Core {
   const { physical, config, logger } = options;
   const barrier = createBarrier(physical);
   const tokens = createTokenStore(barrier);
+  const policies = createPolicyStore(barrier);
   const shares = createShareCollector();
   const exclusive = createMutex();
   let sealConfig: SealConfig | null = null;
   let unsealed = false;
 
-  // The sys and token backends need the core itself; every other type comes from the registry.
+  // The sys and token backends drive the core itself; every other type comes from the registry.
   let sysBackend: Backend;
   let tokenBackend: Backend;
-  const mounts = createMountTable(
+  const mounts: MountTable = createMountTable(
     barrier,
     (kind, type) => {
       if (kind === 'secret' && type === 'system') return () => sysBackend;
@@ -117,7 +126,25 @@ export function createCore(options: CoreOptions): Core {
     BUILTIN_MOUNTS,
     INITIAL_MOUNTS,
   );
-  const sysView = createView(barrier, 'sys/');
+
+  const revokeSecret = async (lease: LeaseEntry): Promise<void> => {
+    const owner = mounts.get(lease.mountPoint);
+    // An unmounted backend took its secrets with it: nothing is left to revoke.
+    if (owner?.backend.revokeLease) await owner.backend.revokeLease(lease.data ?? {}, owner.storage);
+  };
+  let tokenManager: TokenManager;
+  const expiration = createExpiration(barrier, logger, {
+    revoke: (lease) => (lease.kind === 'token' ? tokenManager.revokeTree(lease.tokenHash) : revokeSecret(lease)),
+  });
+  tokenManager = createTokenManager({
+    tokens,
+    expiration,
+    config,
+    destroyCubbyhole: async (hash) => {
+      const cubbyhole = mounts.get('cubbyhole/');
+      if (cubbyhole) await clearPrefix(cubbyhole.storage, `${hash}/`);
+    },
+  });
 
   const sealStatus = (): SealStatus => ({
     sealed: !unsealed,
@@ -133,11 +160,15 @@ export function createCore(options: CoreOptions): Core {
   /** Everything that must be in memory before requests are served. */
   const postUnseal = async (): Promise<void> => {
     await tokens.setup();
+    await policies.setup();
     await mounts.load();
+    await expiration.restore();
   };
 
   const preSeal = (): void => {
+    expiration.stop();
     mounts.unload();
+    policies.teardown();
     tokens.teardown();
     barrier.seal();
     unsealed = false;
@@ -148,6 +179,9 @@ export function createCore(options: CoreOptions): Core {
     logger,
     barrier,
     tokens,
+    tokenManager,
+    policies,
+    expiration,
     mounts,
     storageType: options.storageType,
 
@@ -175,10 +209,7 @@ export function createCore(options: CoreOptions): Core {
           await barrier.initialize(master);
           await barrier.unseal(master);
           await postUnseal();
-          const { token } = await tokens.create(
-            { parent: '', policies: ['root'], meta: {}, displayName: 'root', numUses: 0, ttl: 0, explicitMaxTtl: 0, period: 0, renewable: false, path: 'auth/token/root', expireTime: 0 },
-            initOptions.rootTokenId,
-          );
+          const { token } = await tokenManager.create(null, { policies: ['root'], path: 'auth/token/root', id: initOptions.rootTokenId, displayName: 'root' }, true);
           // Written last: the server counts as initialized only once everything above exists.
           await writeSealConfig(physical, wanted);
           sealConfig = wanted;
@@ -230,57 +261,15 @@ export function createCore(options: CoreOptions): Core {
       });
     },
 
-    async handleRequest(req) {
-      if (ALWAYS_AVAILABLE.has(req.path)) return dispatch(sysBackend, 'sys/', req, req.path.slice(4), null);
-      if (!unsealed) {
-        // Sealing a sealed server is a no-op that needs no token.
-        if (req.path === 'sys/seal' && (req.operation === 'update' || req.operation === 'create')) return null;
-        throw new ApiError('ERR_SEALED', 'nomad is sealed');
-      }
-      const route = mounts.route(req.path);
-      const backend = route?.mount.backend;
-      const open = backend !== undefined && backend.isUnauthenticated(route!.path);
-      const caller = open ? null : await authenticate(tokens, req.clientToken);
-      // Token and ACL before routing: a caller without access learns nothing about what exists.
-      if (caller) await authorize(core, caller, req, route);
-      if (!route || !backend) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
-      return dispatch(backend, route.mount.entry.path, req, route.path, caller);
-    },
+    handleRequest: (req) => pipeline(req),
   };
-
-  async function dispatch(
-    backend: Backend,
-    mountPoint: string,
-    req: Request,
-    path: string,
-    caller: BackendRequest['caller'],
-  ): Promise<Response | null> {
-    if (req.operation === 'help') return { data: { help: backend.help(path), see_also: null }, raw: true };
-    if (req.unsupportedMethod) {
-      const allow = backend.allowedMethods(path);
-      if (allow.length === 0) throw new ApiError('ERR_NOT_FOUND', 'unsupported path');
-      throw new ApiError('ERR_UNSUPPORTED_OPERATION', `unsupported method ${req.unsupportedMethod}`, { headers: { Allow: allow.join(', ') } });
-    }
-    const mount = mounts.get(mountPoint);
-    const backendRequest: BackendRequest = {
-      id: req.id,
-      operation: req.operation,
-      path,
-      data: req.data,
-      query: req.query,
-      mountPoint,
-      storage: mount?.storage ?? sysView,
-      caller,
-      remoteAddress: req.remoteAddress,
-      tls: req.tls,
-      // Vault's rule: only the token store ever sees the raw client token.
-      clientToken: mountPoint === 'auth/token/' ? req.clientToken : '',
-    };
-    const response = await backend.handle(backendRequest);
-    return finishResponse(core, mount?.entry, response);
-  }
 
   sysBackend = createSysBackend(core);
   tokenBackend = createTokenBackend(core);
+  const pipeline = createPipeline(core, {
+    sysBackend,
+    sysStorage: createView(barrier, 'sys/'),
+    isUnsealed: () => unsealed,
+  });
   return core;
 }

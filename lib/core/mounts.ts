@@ -173,6 +173,9 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
       if (reserved.some((p) => path.startsWith(p) || p.startsWith(path))) {
         throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': the path is reserved`);
       }
+      if (fields.type === 'cubbyhole' || fields.type === 'system' || fields.type === 'token') {
+        throw new ApiError('ERR_INVALID_REQUEST', `a '${fields.type}' backend is built in and cannot be mounted again`);
+      }
       const clash = conflict(path);
       if (clash) throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
       const entry = newEntry({ ...fields, path });

@@ -70,6 +70,12 @@ export interface LeaseInfo {
   /** Seconds the secret is valid for; 0 means the mount default applies. */
   ttl: number;
   renewable: boolean;
+  /** Register a lease whose expiry revokes the secret (kv's advisory ttl is not one). */
+  revocable?: boolean;
+  /** What the backend needs to revoke it later; stored with the lease, never sent. */
+  internal?: Record<string, unknown>;
+  /** Set by core once the lease is registered. */
+  leaseId?: string;
 }
 
 export interface AuthInfo {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { randomBytes, randomUUID } from '../crypto/random.js';
 import type { Storage } from '../storage/storage.js';
-import { createView } from '../storage/view.js';
+import { clearPrefix, createView } from '../storage/view.js';
 import type { CallerAuth } from './request.js';
 
 /**
@@ -50,6 +50,8 @@ export interface TokenStore {
   /** Removes one entry and its indexes (not its children). */
   remove(entry: TokenEntry): Promise<void>;
   children(hash: string): Promise<string[]>;
+  /** Makes a token an orphan: drops its parent link (revoke-orphan keeps children this way). */
+  detach(entry: TokenEntry): Promise<void>;
 }
 
 const encoder = new TextEncoder();
@@ -136,9 +138,17 @@ export function createTokenStore(barrier: Storage): TokenStore {
       await view.delete(`id/${entry.hash}`);
       await view.delete(`accessor/${hash(entry.accessor)}`);
       if (entry.parent) await view.delete(`parent/${entry.parent}/${entry.hash}`);
+      // Child links left behind (children already revoked or detached) go with the parent.
+      await clearPrefix(view, `parent/${entry.hash}/`);
     },
     async children(key) {
       return view.list(`parent/${key}/`);
+    },
+    async detach(entry) {
+      const parent = entry.parent;
+      if (!parent) return;
+      await store.save({ ...entry, parent: '' });
+      await view.delete(`parent/${parent}/${entry.hash}`);
     },
   };
   return store;

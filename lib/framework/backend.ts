@@ -39,6 +39,8 @@ export interface BackendSpec {
   unauthenticated?: string[];
   /** Paths that need the root policy or `sudo` (api.md §9). `x/*` matches by prefix. */
   root?: string[];
+  /** Revokes a leased secret this backend issued, given the lease's internal data. */
+  revokeLease?: (data: Record<string, unknown>, storage: Storage) => Promise<void>;
 }
 
 export interface BackendContext {
@@ -60,6 +62,7 @@ export interface Backend {
   allowedMethods(path: string): string[];
   isUnauthenticated(path: string): boolean;
   isRootPath(path: string): boolean;
+  revokeLease?: BackendSpec['revokeLease'];
 }
 
 export type BackendFactory = (ctx: BackendContext) => Backend;
@@ -145,6 +148,7 @@ export function defineBackend(spec: BackendSpec): Backend {
       return match ? allowedMethods(match.value) : [];
     },
     isUnauthenticated: unauthenticated,
+    revokeLease: spec.revokeLease,
     isRootPath: rootPaths,
   };
 }

@@ -51,10 +51,19 @@ export function clientTokenOf(headers: IncomingMessage['headers']): string {
   if (cookie) {
     for (const part of cookie.split(';')) {
       const eq = part.indexOf('=');
-      if (eq !== -1 && part.slice(0, eq).trim() === 'token') return decodeURIComponent(part.slice(eq + 1).trim());
+      if (eq !== -1 && part.slice(0, eq).trim() === 'token') return decodeCookie(part.slice(eq + 1).trim());
     }
   }
   return '';
+}
+
+/** A cookie value that is not valid percent-encoding is taken as is (and fails as a token: 401, not 500). */
+function decodeCookie(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function operationOf(method: string, listed: boolean, query: URLSearchParams | null): Operation | null {
@@ -110,7 +119,9 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   return (req, res) => {
     const requestId = randomUUID();
     const listed = takeListMark(req.socket);
-    res.once('finish', () => markRequestBoundary(req.socket));
+    // The request's end, not the response's: an answer may go out before the body has arrived
+    // (404 outside /v1/, 413), and the late body bytes must not count as the next request.
+    req.once('end', () => markRequestBoundary(req.socket));
     handle(req, res, requestId, listed).catch((err: unknown) => fail(res, err, requestId));
   };
 

@@ -53,7 +53,7 @@ export function takeListMark(socket: Socket): boolean {
   return true;
 }
 
-/** The response is complete: the next bytes on this socket start a new request. */
+/** The request was read to its end: the next bytes on this socket start a new request. */
 export function markRequestBoundary(socket: Socket | null): void {
   if (socket) (socket as MarkedSocket)[kAtRequestStart] = true;
 }

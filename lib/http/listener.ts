@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { ListenerConfig } from '../config.js';
+import { randomUUID } from '../crypto/random.js';
 import { acceptListMethod } from './list-method.js';
 
 /**
@@ -32,11 +34,36 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: match[1] ?? match[2] ?? '127.0.0.1', port: Number(match[3]) };
 }
 
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'request chunk extensions too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
+};
+
+/**
+ * What node's parser refuses (an unknown method, bad framing, oversized headers) never reaches
+ * the handler; node's own answer has no body and no `Cache-Control`, so answer as api.md §1–§3
+ * say instead. Like node, only when no response is under way on the connection, then close it.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
+    const body = JSON.stringify({ errors: [message] });
+    socket.write(
+      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nCache-Control: no-store\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 function createHttpServer(config: ListenerConfig, handler: http.RequestListener): http.Server {
   const common = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
   if (config.tlsDisable) {
     const server = http.createServer(common, handler);
     server.prependListener('connection', (socket: Socket) => acceptListMethod(socket));
+    server.on('clientError', answerClientError);
     return server;
   }
   if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
@@ -54,6 +81,7 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     handler,
   );
   server.prependListener('secureConnection', (socket: Socket) => acceptListMethod(socket));
+  server.on('clientError', answerClientError);
   return server;
 }
 

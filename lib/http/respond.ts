@@ -30,7 +30,7 @@ export function envelope(requestId: string, response: Response): Record<string, 
   const auth = response.auth;
   return {
     request_id: requestId,
-    lease_id: '',
+    lease_id: response.secret?.leaseId ?? '',
     renewable: response.secret?.renewable ?? false,
     lease_duration: response.secret?.ttl ?? 0,
     data: response.data ?? null,

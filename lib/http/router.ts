@@ -42,32 +42,45 @@ export function createRouter<T>(): Router<T> {
   return { root: createNode<T>(), size: 0 };
 }
 
-export function addRoute<T>(router: Router<T>, pattern: string, value: T): void {
+/** Syntax alone, checked before the trie is touched: a refused pattern leaves no trace in it. */
+function checkPattern(pattern: string): string[] {
   if (pattern.startsWith('/')) throw new Error(`route pattern must not start with '/': ${pattern}`);
   const segments = pattern.split('/');
-  let node = router.root;
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    const last = i === segments.length - 1;
-    if (segment.startsWith('*')) {
+  const names = new Set<string>();
+  segments.forEach((segment, i) => {
+    if (segment.startsWith('*') || segment.startsWith(':')) {
+      const wildcard = segment.startsWith('*');
       const name = segment.slice(1);
-      if (!last) throw new Error(`wildcard must be the last segment: ${pattern}`);
-      if (!NAME.test(name)) throw new Error(`bad wildcard name in ${pattern}`);
+      if (wildcard && i !== segments.length - 1) throw new Error(`wildcard must be the last segment: ${pattern}`);
+      if (!NAME.test(name)) throw new Error(`bad ${wildcard ? 'wildcard' : 'parameter'} name in ${pattern}`);
+      // Two captures of one name would silently lose the first.
+      if (names.has(name)) throw new Error(`name '${name}' is used twice in ${pattern}`);
+      names.add(name);
+    } else if (segment.includes(':') || segment.includes('*')) {
+      throw new Error(`bad segment '${segment}' in ${pattern}`);
+    }
+  });
+  return segments;
+}
+
+export function addRoute<T>(router: Router<T>, pattern: string, value: T): void {
+  const segments = checkPattern(pattern);
+  let node = router.root;
+  for (const segment of segments) {
+    if (segment.startsWith('*')) {
       if (node.wildcard) throw new Error(`duplicate route: ${pattern} (already ${node.wildcard.leaf.pattern})`);
-      node.wildcard = { name, leaf: { value, pattern } };
+      node.wildcard = { name: segment.slice(1), leaf: { value, pattern } };
       router.size++;
       return;
     }
     if (segment.startsWith(':')) {
       const name = segment.slice(1);
-      if (!NAME.test(name)) throw new Error(`bad parameter name in ${pattern}`);
       if (node.param && node.param.name !== name) {
         throw new Error(`conflicting parameter names :${node.param.name} and :${name} in ${pattern}`);
       }
       node.param ??= { name, node: createNode<T>() };
       node = node.param.node;
     } else {
-      if (segment.includes(':') || segment.includes('*')) throw new Error(`bad segment '${segment}' in ${pattern}`);
       let child = node.statics.get(segment);
       if (!child) {
         child = createNode<T>();

@@ -1,3 +1,5 @@
+import { ApiError } from '../errors.js';
+
 /**
  * The physical storage contract (api.md §7). Storage is untrusted: everything but
  * `core/seal-config` reaches it already encrypted by the barrier.
@@ -33,4 +35,43 @@ export function childrenOf(keys: Iterable<string>, prefix: string): string[] {
     out.add(slash === -1 ? rest : rest.slice(0, slash + 1));
   }
   return [...out].sort();
+}
+
+/** The longest key any storage accepts, in UTF-8 bytes: room for deep paths, a bound for every backend. */
+export const MAX_KEY_BYTES = 4096;
+
+/**
+ * The one key rule every storage applies (api.md §7). Keys are stored faithfully, byte for
+ * byte: unicode, spaces, `%`, `.` and `..` segments are ordinary characters, never
+ * normalized or resolved. Rejected, because no listing could show them consistently or
+ * because two different strings would collide: the empty key, a leading `/`, a trailing
+ * `/` (that names a folder), an empty segment (`//`), NUL, a lone UTF-16 surrogate (it has
+ * no UTF-8 form), and keys over MAX_KEY_BYTES.
+ */
+export function checkKey(key: string): void {
+  const why = keyProblem(key);
+  if (why !== null) throw new ApiError('ERR_INVALID_REQUEST', `invalid storage key: ${why}`);
+}
+
+/** A list prefix is "" or a valid key followed by `/`. */
+export function checkPrefix(prefix: string): void {
+  if (prefix === '') return;
+  const why = prefix.endsWith('/') ? keyProblem(prefix.slice(0, -1)) : 'a list prefix must be empty or end in "/"';
+  if (why !== null) throw new ApiError('ERR_INVALID_REQUEST', `invalid storage prefix: ${why}`);
+}
+
+// Without the u flag a pair is two code units; with it, only an unpaired half matches.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+function keyProblem(key: string): string | null {
+  if (key === '') return 'the key is empty';
+  if (key.startsWith('/')) return 'a key must not start with "/"';
+  if (key.endsWith('/')) return 'a key must not end in "/"';
+  if (key.includes('//')) return 'a key must not contain an empty segment ("//")';
+  if (key.includes('\0')) return 'a key must not contain NUL';
+  if (LONE_SURROGATE.test(key)) return 'a key must be well-formed unicode';
+  if (key.length > MAX_KEY_BYTES / 3 && Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+    return `a key must not be longer than ${MAX_KEY_BYTES} bytes`;
+  }
+  return null;
 }

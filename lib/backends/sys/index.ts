@@ -3,6 +3,8 @@ import { defineBackend, type Backend } from '../../framework/backend.js';
 import { buildOpenApi } from '../../framework/openapi.js';
 import { VERSION } from '../../version.js';
 import { keyPaths } from './keys.js';
+import { leasePaths } from './leases.js';
+import { capabilityPaths, policyPaths } from './policy.js';
 import { mountPaths } from './mounts.js';
 import { raw } from './respond.js';
 import { sealPaths } from './seal.js';
@@ -16,12 +18,15 @@ encryption key, the mounted secrets engines and auth methods, and introspection.
 It is always mounted at sys/ and cannot be moved.`,
     unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader'],
     // api.md §9: managing mounts and auth methods, sealing and rotating need sudo.
-    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount'],
+    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*'],
     paths: [
       ...sealPaths(core),
       ...keyPaths(core),
       ...mountPaths(core, 'secret'),
       ...mountPaths(core, 'auth'),
+      ...policyPaths(core),
+      ...capabilityPaths(core),
+      ...leasePaths(core),
       {
         pattern: 'internal/specs/openapi',
         operations: {

@@ -1,0 +1,102 @@
+import { ApiError } from '../errors.js';
+import { randomUUID } from '../crypto/random.js';
+import type { Backend } from '../framework/backend.js';
+import type { Storage } from '../storage/storage.js';
+import { authenticate, authorize, type Authenticated } from './access.js';
+import type { Core } from './core.js';
+import type { Mount } from './mounts.js';
+import type { BackendRequest, Request, Response } from './request.js';
+
+/**
+ * The one request pipeline (api.md §2 order): sealed (503) → token (401) → ACL (401) →
+ * route inside the mount → backend → leases. The seal gate lives here and only here.
+ */
+
+/** Routes that answer in every state; everything else is 503 unless unsealed. */
+const ALWAYS_AVAILABLE = new Set(['sys/init', 'sys/seal-status', 'sys/unseal', 'sys/health', 'sys/leader']);
+
+export interface PipelineDeps {
+  sysBackend: Backend;
+  sysStorage: Storage;
+  isUnsealed(): boolean;
+}
+
+export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) => Promise<Response | null> {
+  const backendRequest = (req: Request, mountPoint: string, path: string, storage: Storage, auth: Authenticated | null): BackendRequest => ({
+    id: req.id,
+    operation: req.operation,
+    path,
+    data: req.data,
+    query: req.query,
+    mountPoint,
+    storage,
+    caller: auth?.caller ?? null,
+    remoteAddress: req.remoteAddress,
+    tls: req.tls,
+    // Vault's rule: only the token store ever sees the raw client token.
+    clientToken: mountPoint === 'auth/token/' ? req.clientToken : '',
+  });
+
+  const run = async (backend: Backend, req: Request, breq: BackendRequest): Promise<Response | null> => {
+    if (req.operation === 'help') return { data: { help: backend.help(breq.path), see_also: null }, raw: true };
+    if (req.unsupportedMethod) {
+      const allow = backend.allowedMethods(breq.path);
+      if (allow.length === 0) throw new ApiError('ERR_NOT_FOUND', 'unsupported path');
+      throw new ApiError('ERR_UNSUPPORTED_OPERATION', `unsupported method ${req.unsupportedMethod}`, { headers: { Allow: allow.join(', ') } });
+    }
+    return backend.handle(breq);
+  };
+
+  /** Clamps lease durations and registers leases for secrets that are revocable. */
+  const finish = async (mount: Mount, breq: BackendRequest, response: Response | null): Promise<Response | null> => {
+    // A renewal answers an existing lease: its TTL is already final.
+    if (!response?.secret || response.secret.leaseId) return response;
+    const config = core.config;
+    const defaultTtl = mount.entry.config.defaultLeaseTtl || config.defaultLeaseTtl;
+    const maxTtl = mount.entry.config.maxLeaseTtl || config.maxLeaseTtl;
+    const ttl = Math.min(response.secret.ttl > 0 ? response.secret.ttl : defaultTtl, maxTtl);
+    response.secret = { ...response.secret, ttl };
+    if (response.secret.revocable && breq.caller) {
+      const now = Date.now();
+      const id = `${mount.entry.path}${breq.path}/${randomUUID()}`;
+      await core.expiration.register({
+        id,
+        kind: 'secret',
+        mountPoint: mount.entry.path,
+        tokenHash: breq.caller.tokenHash,
+        issueTime: now,
+        expireTime: now + ttl * 1000,
+        lastRenewalTime: 0,
+        renewable: response.secret.renewable,
+        data: response.secret.internal,
+      });
+      response.secret = { ...response.secret, leaseId: id, internal: undefined };
+    }
+    return response;
+  };
+
+  return async (req) => {
+    if (ALWAYS_AVAILABLE.has(req.path)) {
+      return run(deps.sysBackend, req, backendRequest(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
+    }
+    if (!deps.isUnsealed()) {
+      // Sealing a sealed server is a no-op that needs no token.
+      if (req.path === 'sys/seal' && req.operation === 'update') return null;
+      throw new ApiError('ERR_SEALED', 'nomad is sealed');
+    }
+    const route = core.mounts.route(req.path);
+    const backend = route?.mount.backend;
+    const open = route !== undefined && route.mount.backend.isUnauthenticated(route.path);
+    // Token and ACL before routing: a caller without access learns nothing about what exists.
+    const auth = open ? null : await authenticate(core.tokens, req.clientToken);
+    try {
+      const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
+      if (auth) await authorize(core.policies, auth.caller, req, backend, breq);
+      if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
+      return await finish(route.mount, breq, await run(route.mount.backend, req, breq));
+    } finally {
+      // The last allowed use is spent: the token goes, with its children and leases.
+      if (auth?.exhausted) await core.tokenManager.revokeTree(auth.entry.hash);
+    }
+  };
+}

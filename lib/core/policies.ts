@@ -1,0 +1,127 @@
+import { ApiError } from '../errors.js';
+import type { Storage } from '../storage/storage.js';
+import { createView } from '../storage/view.js';
+import { compileAcl, type Acl } from './acl.js';
+import { normalizePolicyName, parsePolicy, type Policy } from './policy.js';
+
+/**
+ * Stored policies (`sys/policy/<name>` behind the barrier) and the compiled ACL of each
+ * policy set, cached until any policy changes. `root` is built in and never stored;
+ * `default` is created on first unseal, may be edited, never deleted.
+ */
+
+export const DEFAULT_POLICY = `# Allow tokens to look up, renew and revoke themselves.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+path "auth/token/revoke-self" {
+  capabilities = ["update"]
+}
+
+# Allow a token to see what it may do.
+path "sys/capabilities-self" {
+  capabilities = ["update"]
+}
+
+# Every token has a private cubbyhole.
+path "cubbyhole/*" {
+  capabilities = ["create", "read", "update", "delete", "list"]
+}
+`;
+
+export interface PolicyStore {
+  setup(): Promise<void>;
+  teardown(): void;
+  /** The policy, or null; `root` reads as an empty document. */
+  get(name: string): Promise<Policy | null>;
+  /** Every policy name, `root` included, sorted. */
+  list(): Promise<string[]>;
+  put(name: string, text: string): Promise<void>;
+  delete(name: string): Promise<void>;
+  /** The compiled ACL for a token's policies (unknown names grant nothing). */
+  acl(names: readonly string[]): Promise<Acl>;
+}
+
+interface StoredPolicy {
+  name: string;
+  text: string;
+}
+
+export function createPolicyStore(barrier: Storage): PolicyStore {
+  const view = createView(barrier, 'sys/policy/');
+  const parsed = new Map<string, Policy | null>();
+  const acls = new Map<string, Acl>();
+  // Bumped on every change, so an ACL compiled while a policy changed is not cached.
+  let generation = 0;
+
+  const load = async (name: string): Promise<Policy | null> => {
+    if (parsed.has(name)) return parsed.get(name)!;
+    const startedAt = generation;
+    const raw = await view.get(name);
+    let policy: Policy | null = null;
+    if (raw !== null) {
+      const stored = JSON.parse(Buffer.from(raw).toString('utf8')) as StoredPolicy;
+      policy = parsePolicy(stored.name, stored.text);
+    }
+    if (startedAt === generation) parsed.set(name, policy);
+    return policy;
+  };
+
+  const changed = (name: string): void => {
+    generation++;
+    parsed.delete(name);
+    acls.clear();
+  };
+
+  const store: PolicyStore = {
+    async setup() {
+      if ((await view.get('default')) === null) await store.put('default', DEFAULT_POLICY);
+    },
+    teardown() {
+      parsed.clear();
+      acls.clear();
+    },
+    async get(name) {
+      const key = normalizePolicyName(name);
+      if (key === 'root') return { name: 'root', text: '', rules: [] };
+      return load(key);
+    },
+    async list() {
+      const names = (await view.list('')).filter((n) => !n.endsWith('/'));
+      return [...new Set([...names, 'root'])].sort();
+    },
+    async put(name, text) {
+      const key = normalizePolicyName(name);
+      if (key === 'root') throw new ApiError('ERR_INVALID_REQUEST', 'cannot update the root policy');
+      const policy = parsePolicy(key, text);
+      await view.put(key, Buffer.from(JSON.stringify({ name: key, text } satisfies StoredPolicy)));
+      changed(key);
+      parsed.set(key, policy);
+    },
+    async delete(name) {
+      const key = normalizePolicyName(name);
+      if (key === 'root') throw new ApiError('ERR_INVALID_REQUEST', 'cannot delete the root policy');
+      if (key === 'default') throw new ApiError('ERR_INVALID_REQUEST', 'cannot delete the default policy');
+      await view.delete(key);
+      changed(key);
+    },
+    async acl(names) {
+      const key = [...names].sort().join('\n');
+      const cached = acls.get(key);
+      if (cached) return cached;
+      const startedAt = generation;
+      const policies: Policy[] = [];
+      for (const name of names) {
+        const policy = name === 'root' ? null : await load(name);
+        if (policy) policies.push(policy);
+      }
+      const acl = compileAcl(policies);
+      if (startedAt === generation) acls.set(key, acl);
+      return acl;
+    },
+  };
+  return store;
+}
