@@ -4,7 +4,7 @@
 // process start + loading node:http + listen).
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuDelta, cpuSnapshot } from './lib/cpu.mjs';
+import { cpuDelta, cpuSnapshot, measureUncontended } from './lib/cpu.mjs';
 import { startDevServer } from './lib/devserver.mjs';
 import { freePort, pollUntil } from './lib/net.mjs';
 import { spawnTracked, stopChild } from './lib/proc.mjs';
@@ -35,19 +35,29 @@ export async function benchColdStart(opts, log = console.log) {
   const n = opts.coldRuns;
   const pollIntervalMs = opts.pollIntervalMs ?? 5;
   const runs = [];
+  let redone = 0;
   const before = cpuSnapshot();
   for (let i = 1; i <= n; i++) {
-    const server = await startDevServer({ pollIntervalMs });
-    const readyMs = Number(server.readyAt - server.spawnedAt) / 1e6;
-    const stopped = await server.stop();
+    // Children are reaped before the snapshot, so all their CPU counts as ours.
+    const { value, attempts } = await measureUncontended(
+      async () => {
+        const server = await startDevServer({ pollIntervalMs });
+        const readyMs = Number(server.readyAt - server.spawnedAt) / 1e6;
+        const stopped = await server.stop();
+        const bareMs = await bareColdStart(pollIntervalMs);
+        return { server, readyMs, stopped, bareMs };
+      },
+      { maxForeignPct: opts.maxForeign ?? 15, label: `  run ${i}`, log },
+    );
+    const { server, readyMs, stopped, bareMs } = value;
+    redone += attempts - 1;
     const exit = stopped.signal ?? stopped.code;
-    const bareMs = await bareColdStart(pollIntervalMs);
     runs.push({ readyMs, stopMs: stopped.ms, exit, bareMs });
     log(`  run ${String(i).padStart(2)}  nomad ready in ${readyMs.toFixed(1)} ms (SIGTERM -> exit ${exit} in ${stopped.ms.toFixed(1)} ms)   bare node:http ready in ${bareMs.toFixed(1)} ms`);
     if (stopped.code !== 0) log(`  warning: dev server exited with ${exit} after SIGTERM (expected 0)\n${server.describeFailure()}`);
   }
   const cpu = cpuDelta(before, cpuSnapshot());
-  if (cpu && cpu.foreignPct >= 10) log(`  warning: other processes used ${cpu.foreignPct.toFixed(0)}% of the machine meanwhile; numbers are skewed`);
+  if (cpu && cpu.foreignPct >= (opts.maxForeign ?? 15)) log(`  warning: other processes used ${cpu.foreignPct.toFixed(0)}% of the machine meanwhile; numbers are skewed`);
   const ready = runs.map((r) => r.readyMs);
   return {
     runs,
@@ -59,6 +69,7 @@ export async function benchColdStart(opts, log = console.log) {
     bareMedian: median(runs.map((r) => r.bareMs)),
     target: TARGET_MEDIAN_MS,
     foreignPct: cpu?.foreignPct ?? null,
+    redone,
   };
 }
 
@@ -78,6 +89,6 @@ export const benchmark = {
     },
     { what: 'cold start, bare node:http server for scale (median)', result: `${r.bareMedian.toFixed(0)} ms` },
     { what: 'dev server SIGTERM → exit (median)', result: `${r.stopMedian.toFixed(0)} ms` },
-    ...(r.foreignPct === null ? [] : [{ what: 'cold start: CPU used by other processes meanwhile', result: `${r.foreignPct.toFixed(0)}% of the machine` }]),
+    ...(r.foreignPct === null ? [] : [{ what: 'cold start: CPU used by other processes (whole benchmark)', result: `${r.foreignPct.toFixed(0)}% of the machine (${r.redone} run(s) redone)` }]),
   ],
 };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
 import { spawnTracked, stopChild, waitForOutput } from './lib/proc.mjs';
-import { cpuDelta, cpuSnapshot } from './lib/cpu.mjs';
+import { cpuDelta, cpuSnapshot, measureUncontended } from './lib/cpu.mjs';
 import { max, median } from './lib/stats.mjs';
 import { describeWrk, runWrk } from './lib/wrk.mjs';
 
@@ -39,6 +39,7 @@ export function assertClean(label, r) {
  */
 export async function benchRead(opts, log = console.log) {
   const { duration, rounds, connections, warmup } = opts;
+  const maxForeignPct = opts.maxForeign ?? 15;
   let nomad;
   let bare;
   try {
@@ -76,14 +77,26 @@ export async function benchRead(opts, log = console.log) {
       const cpu = cpuDelta(before, cpuSnapshot(pids));
       r.foreignPct = cpu?.foreignPct ?? null;
       assertClean(`${t.name} ${label}`, r);
-      const other = r.foreignPct === null ? '' : `  other procs ${r.foreignPct.toFixed(0)}%${r.foreignPct >= 10 ? ' (!)' : ''}`;
+      const other = r.foreignPct === null ? '' : `  other procs ${r.foreignPct.toFixed(0)}%${r.foreignPct >= maxForeignPct ? ' (!)' : ''}`;
       log(`  ${label.padEnd(8)} ${t.name.padEnd(5)} ${describeWrk(r)}${other}`);
       return r;
     };
     for (const t of targets) await measure(t, warmup, 'warm-up');
     const results = { bare: [], nomad: [] };
+    let redone = 0;
     for (let i = 1; i <= rounds; i++) {
-      for (const t of targets) results[t.name].push(await measure(t, duration, `round ${i}`));
+      // A round is one bare run and one nomad run; it is redone (up to twice) when other
+      // processes on this shared machine took a noticeable share of the CPU meanwhile.
+      const { value: pair, attempts } = await measureUncontended(
+        async () => {
+          const pair = {};
+          for (const t of targets) pair[t.name] = await measure(t, duration, `round ${i}`);
+          return pair;
+        },
+        { pids: () => pids, maxForeignPct, label: `  round ${i}`, log },
+      );
+      redone += attempts - 1;
+      for (const t of targets) results[t.name].push(pair[t.name]);
     }
 
     const summarise = (rs) => ({
@@ -101,12 +114,13 @@ export async function benchRead(opts, log = console.log) {
       bare: summarise(results.bare),
       nomad: summarise(results.nomad),
       target: TARGET_RATIO,
+      redone,
     };
     out.ratio = out.nomad.rps / out.bare.rps;
     const foreign = [...results.bare, ...results.nomad].map((r) => r.foreignPct).filter((x) => x !== null);
     out.maxForeignPct = foreign.length ? max(foreign) : null;
     log(`  medians: bare ${Math.round(out.bare.rps)} req/s, nomad ${Math.round(out.nomad.rps)} req/s, ratio ${out.ratio.toFixed(3)}`);
-    if (out.maxForeignPct !== null && out.maxForeignPct >= 10) {
+    if (out.maxForeignPct !== null && out.maxForeignPct >= maxForeignPct) {
       log(`  warning: other processes used up to ${out.maxForeignPct.toFixed(0)}% of the machine during a measured round; numbers are skewed`);
     }
     return out;
@@ -132,6 +146,6 @@ export const benchmark = {
     { what: `read, bare node:http (${r.bodyBytes}-byte JSON), median of ${r.rounds}`, result: `${rate(r.bare.rps)} · p50 ${ms(r.bare.p50)} · p99 ${ms(r.bare.p99)}` },
     { what: `read, nomad-api GET ${READ_PATH}, median of ${r.rounds}`, result: `${rate(r.nomad.rps)} · p50 ${ms(r.nomad.p50)} · p99 ${ms(r.nomad.p99)}` },
     { what: 'read ratio nomad / bare', result: r.ratio.toFixed(2), target: `≥ ${r.target}`, met: r.ratio >= r.target },
-    ...(r.maxForeignPct === null ? [] : [{ what: 'read: max CPU used by other processes during a round', result: `${r.maxForeignPct.toFixed(0)}% of the machine` }]),
+    ...(r.maxForeignPct === null ? [] : [{ what: 'read: max CPU used by other processes during a kept round', result: `${r.maxForeignPct.toFixed(0)}% of the machine (${r.redone} round(s) redone)` }]),
   ],
 };

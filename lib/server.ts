@@ -3,7 +3,8 @@ import { createCore, type Core } from './core/core.js';
 import { createRequestHandler } from './http/handler.js';
 import { startListener, type Listener } from './http/listener.js';
 import { createLogger, type Logger } from './log.js';
-import { createStorage } from './storage/registry.js';
+import { createCachedStorage } from './storage/cache.js';
+import { createStorage, isDurableStorage } from './storage/registry.js';
 import type { ClosableStorage } from './storage/storage.js';
 
 /** Wires config → storage → core → listeners, and takes them down in the reverse order. */
@@ -11,7 +12,7 @@ import type { ClosableStorage } from './storage/storage.js';
 export interface ServerOptions {
   config: ServerConfig;
   logger?: Logger;
-  /** Use this storage instead of building the configured one (tests, fault injection). */
+  /** Use this storage, as is (no read cache), instead of building the configured one (tests, fault injection). */
   storage?: ClosableStorage;
   /** Dev mode: initialise with one key share and unseal before serving (api.md §16). */
   dev?: { rootTokenId?: string };
@@ -37,16 +38,22 @@ export interface RunningServer {
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const storage = options.storage ?? (await createStorage(config.storage.type, config.storage.options));
-  const core = createCore({ physical: storage, storageType: config.storage.type, config, logger });
-  await core.start();
-
+  const storage = options.storage ?? (await buildStorage(config));
+  let core: Core;
   let dev: DevCredentials | undefined;
-  if (options.dev) {
-    const { keys, rootToken } = await core.initialize(1, 1, { rootTokenId: options.dev.rootTokenId });
-    const unsealKey = keys[0]!.toString('base64');
-    await core.unseal(unsealKey);
-    dev = { unsealKey, rootToken };
+  try {
+    core = createCore({ physical: storage, storageType: config.storage.type, config, logger });
+    await core.start();
+    if (options.dev) {
+      const { keys, rootToken } = await core.initialize(1, 1, { rootTokenId: options.dev.rootTokenId });
+      const unsealKey = keys[0]!.toString('base64');
+      await core.unseal(unsealKey);
+      dev = { unsealKey, rootToken };
+    }
+  } catch (err) {
+    // Releases the storage's lock, so a corrected restart is not refused by our own leftovers.
+    await storage.close?.();
+    throw err;
   }
 
   const listeners: Listener[] = [];
@@ -76,10 +83,22 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     close() {
       closing ??= (async () => {
         await Promise.all(listeners.map((l) => l.close()));
-        await core.seal();
-        await storage.close?.();
+        try {
+          await core.seal();
+        } finally {
+          await storage.close?.();
+        }
       })();
       return closing;
     },
   };
+}
+
+/**
+ * The configured storage; a durable one gets the read cache (below the barrier, so it holds
+ * ciphertext only) unless `disable_cache` is set. In-memory storage is a cache already.
+ */
+async function buildStorage(config: ServerConfig): Promise<ClosableStorage> {
+  const storage = await createStorage(config.storage.type, config.storage.options);
+  return config.disableCache || !isDurableStorage(config.storage.type) ? storage : createCachedStorage(storage);
 }

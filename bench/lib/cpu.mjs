@@ -75,3 +75,20 @@ export async function waitForQuiet({ thresholdPct = 10, maxWaitMs = 60000, log =
   log(busy < thresholdPct ? `machine quiet now (${busy.toFixed(0)}% busy)` : `still ${busy.toFixed(0)}% busy; measuring anyway: expect skewed numbers`);
   return busy;
 }
+
+/**
+ * Run `fn()` while watching the CPU that other processes use. If they used maxForeignPct or
+ * more of the machine, wait for quiet and run it again (at most `retries` more times); the
+ * last attempt is kept either way. `pids()` lists the live child pids that count as ours.
+ * Resolves { value, foreignPct, attempts }.
+ */
+export async function measureUncontended(fn, { pids = () => [], maxForeignPct = 15, retries = 2, label = '', log = () => {} } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    const before = cpuSnapshot(pids());
+    const value = await fn();
+    const foreignPct = cpuDelta(before, cpuSnapshot(pids()))?.foreignPct ?? null;
+    if (foreignPct === null || foreignPct < maxForeignPct || attempt > retries) return { value, foreignPct, attempts: attempt };
+    log(`${label}: other processes used ${foreignPct.toFixed(0)}% of the machine meanwhile; discarding it and measuring again (retry ${attempt}/${retries})`);
+    await waitForQuiet({ maxWaitMs: 30000, log });
+  }
+}

@@ -6,6 +6,7 @@ const DEFS = {
   warmup: { env: 'BENCH_WARMUP', def: 2, num: true, help: 'seconds of unmeasured warm-up per server' },
   'cold-runs': { env: 'BENCH_COLD_RUNS', def: 10, num: true, help: 'cold-start repetitions' },
   'quiet-wait': { env: 'BENCH_QUIET_WAIT', def: 60, num: true, zero: true, help: 'seconds to wait for other processes to go quiet before each benchmark (0: no wait)' },
+  'max-foreign': { env: 'BENCH_MAX_FOREIGN', def: 15, num: true, help: '% of the machine other processes may use during a round/run before it is redone (twice at most)' },
   only: { env: 'BENCH_ONLY', def: '', num: false, help: 'run one benchmark: read | cold' },
   check: { env: 'BENCH_CHECK', def: false, bool: true, help: 'exit 1 when a target is missed' },
 };

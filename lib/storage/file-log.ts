@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import * as zlib from 'node:zlib';
 
 /**
@@ -227,3 +227,34 @@ async function findLaterFrame(reader: WindowReader, fh: FileHandle, from: number
   }
   return null;
 }
+
+/** Makes a rename or a new file in `dir` durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes every byte of `buffers` at `position` (writev may stop short). */
+export async function writeAll(fh: FileHandle, buffers: Uint8Array[], position: number): Promise<void> {
+  let pending = buffers;
+  let at = position;
+  while (pending.length > 0) {
+    let { bytesWritten } = await fh.writev(pending, at);
+    if (bytesWritten === 0) throw new Error('short write');
+    at += bytesWritten;
+    const rest: Uint8Array[] = [];
+    for (const buf of pending) {
+      if (bytesWritten >= buf.length) bytesWritten -= buf.length;
+      else {
+        rest.push(bytesWritten === 0 ? buf : buf.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+

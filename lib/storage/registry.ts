@@ -1,3 +1,4 @@
+import { openFileStorage } from './file.js';
 import { createInmemStorage } from './inmem.js';
 import type { ClosableStorage } from './storage.js';
 
@@ -7,9 +8,30 @@ import type { ClosableStorage } from './storage.js';
  */
 export type StorageFactory = (options: Readonly<Record<string, string>>) => Promise<ClosableStorage>;
 
+function onlyOptions(type: string, options: Readonly<Record<string, string>>, known: string[]): void {
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) {
+      throw new Error(`storage "${type}": unknown option '${name}'${known.length > 0 ? ` (known: ${known.join(', ')})` : ''}`);
+    }
+  }
+}
+
 export const storageBackends: Record<string, StorageFactory> = {
-  inmem: async () => createInmemStorage(),
+  inmem: async (options) => {
+    onlyOptions('inmem', options, []);
+    return createInmemStorage();
+  },
+  file: async (options) => {
+    onlyOptions('file', options, ['path']);
+    if (!options.path) throw new Error('storage "file": path is required, e.g. storage "file" { path = "/var/lib/nomad-api" }');
+    return openFileStorage(options.path);
+  },
 };
+
+/** Whether a type keeps its data outside this process, so a read cache in front of it pays. */
+export function isDurableStorage(type: string): boolean {
+  return type !== 'inmem';
+}
 
 export async function createStorage(type: string, options: Readonly<Record<string, string>>): Promise<ClosableStorage> {
   const factory = Object.hasOwn(storageBackends, type) ? storageBackends[type] : undefined;
