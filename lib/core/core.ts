@@ -15,6 +15,7 @@ import { createExpiration, type Expiration, type LeaseEntry } from './expiration
 import { createMountTable, type MountEntry, type MountTable } from './mounts.js';
 import { createPipeline } from './pipeline.js';
 import { createPolicyStore, type PolicyStore } from './policies.js';
+import { createRekeyer, type Rekeyer } from './rekey.js';
 import { createTokenManager, type TokenManager } from './token-manager.js';
 import { createTokenStore, type TokenStore } from './tokens.js';
 import {
@@ -67,6 +68,7 @@ export interface Core {
   readonly tokenManager: TokenManager;
   readonly policies: PolicyStore;
   readonly expiration: Expiration;
+  readonly rekey: Rekeyer;
   readonly mounts: MountTable;
   readonly storageType: string;
   /** Reads the seal configuration; call once before serving. */
@@ -146,6 +148,10 @@ export function createCore(options: CoreOptions): Core {
     },
   });
 
+  const rekey = createRekeyer(physical, barrier, (next) => {
+    sealConfig = next;
+  });
+
   const sealStatus = (): SealStatus => ({
     sealed: !unsealed,
     t: sealConfig?.secretThreshold ?? 0,
@@ -166,6 +172,7 @@ export function createCore(options: CoreOptions): Core {
   };
 
   const preSeal = (): void => {
+    rekey.cancel();
     expiration.stop();
     mounts.unload();
     policies.teardown();
@@ -182,6 +189,7 @@ export function createCore(options: CoreOptions): Core {
     tokenManager,
     policies,
     expiration,
+    rekey,
     mounts,
     storageType: options.storageType,
 

@@ -48,6 +48,8 @@ export interface FileStorageStats {
 
 export interface FileStorage extends ClosableStorage {
   readonly dir: string;
+  /** Waits for queued writes, closes the log and releases the lock. */
+  close(): Promise<void>;
   stats(): FileStorageStats;
   /** Rewrites the log with only the live entries (it also happens on its own). */
   compact(): Promise<void>;

@@ -38,7 +38,8 @@ export const FAITHFUL_KEYS = [
   'back\\slash',
   'new\nline\ttab',
   'a:b*c?d"e<f>g|h',
-  'UPPER/upper/Upper',
+  'UPPER/Upper',
+  'UPPER/upper',
   'nomad.lock',
   'log-0000000001.nlog',
 ];

@@ -5,6 +5,8 @@ import { VERSION } from '../../version.js';
 import { keyPaths } from './keys.js';
 import { leasePaths } from './leases.js';
 import { capabilityPaths, policyPaths } from './policy.js';
+import { rawPaths } from './raw.js';
+import { rekeyPaths } from './rekey.js';
 import { mountPaths } from './mounts.js';
 import { raw } from './respond.js';
 import { sealPaths } from './seal.js';
@@ -16,9 +18,9 @@ export function createSysBackend(core: Core): Backend {
     help: `The system backend controls nomad-api itself: initialization and the seal, the barrier's
 encryption key, the mounted secrets engines and auth methods, and introspection.
 It is always mounted at sys/ and cannot be moved.`,
-    unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader'],
+    unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader', 'rekey/*'],
     // api.md §9: managing mounts and auth methods, sealing and rotating need sudo.
-    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*'],
+    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*'],
     paths: [
       ...sealPaths(core),
       ...keyPaths(core),
@@ -27,6 +29,8 @@ It is always mounted at sys/ and cannot be moved.`,
       ...policyPaths(core),
       ...capabilityPaths(core),
       ...leasePaths(core),
+      ...rekeyPaths(core),
+      ...(core.config.rawStorageEndpoint ? rawPaths(core) : []),
       {
         pattern: 'internal/specs/openapi',
         operations: {
