@@ -22,6 +22,8 @@ export interface TestServerOptions {
   shares?: number;
   threshold?: number;
   logger?: Logger;
+  /** For a TLS listener: the CA (PEM) the helper's own requests trust. */
+  ca?: string | Buffer;
 }
 
 export interface TestServer {
@@ -60,7 +62,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const request: TestServer['request'] = (method, path, opts = {}) => {
     const headers = { ...opts.headers };
     if (opts.token !== undefined) headers['X-Nomad-Token'] = opts.token;
-    return httpRequest(`${server.url}${path}`, { ...opts, method, headers });
+    return httpRequest(`${server.url}${path}`, { ca: options.ca, ...opts, method, headers });
   };
 
   const test: TestServer = {
@@ -88,13 +90,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   live.add(test);
 
   if (!options.uninitialized) {
-    const res = await request('PUT', '/v1/sys/init', {
-      body: { secret_shares: options.shares ?? 1, secret_threshold: options.threshold ?? 1 },
-    });
-    if (res.status !== 200) throw new Error(`init failed: ${res.status} ${res.text}`);
-    test.rootToken = res.body.root_token;
-    test.keys = res.body.keys;
-    if (!options.sealed) await test.unseal();
+    try {
+      const res = await request('PUT', '/v1/sys/init', {
+        body: { secret_shares: options.shares ?? 1, secret_threshold: options.threshold ?? 1 },
+      });
+      if (res.status !== 200) throw new Error(`init failed: ${res.status} ${res.text}`);
+      test.rootToken = res.body.root_token;
+      test.keys = res.body.keys;
+      if (!options.sealed) await test.unseal();
+    } catch (err) {
+      await test.close();
+      throw err;
+    }
   }
   return test;
 }
