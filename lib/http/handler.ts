@@ -6,7 +6,7 @@ import type { Core } from '../core/core.js';
 import type { Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
 import { hasBody, parseJsonObject, readBody } from './body.js';
-import { takeListMark, markRequestBoundary } from './list-method.js';
+import { takeListMark } from './list-method.js';
 import { envelope, sendErrors, sendJson, tokenCookie } from './respond.js';
 
 /**
@@ -118,10 +118,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
 
   return (req, res) => {
     const requestId = randomUUID();
-    const listed = takeListMark(req.socket);
-    // The request's end, not the response's: an answer may go out before the body has arrived
-    // (404 outside /v1/, 413), and the late body bytes must not count as the next request.
-    req.once('end', () => markRequestBoundary(req.socket));
+    const listed = takeListMark(req);
     handle(req, res, requestId, listed).catch((err: unknown) => fail(res, err, requestId));
   };
 

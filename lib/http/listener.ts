@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { ListenerConfig } from '../config.js';
 import { randomUUID } from '../crypto/random.js';
-import { acceptListMethod } from './list-method.js';
+import { adoptForList } from './list-method.js';
 
 /**
  * One TCP listener, plain or TLS (api.md §1): TLS 1.2 minimum unless told otherwise,
@@ -62,8 +62,7 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
   const common = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
   if (config.tlsDisable) {
     const server = http.createServer(common, handler);
-    server.prependListener('connection', (socket: Socket) => acceptListMethod(socket));
-    server.on('clientError', answerClientError);
+    server.on('clientError', (err, socket) => adoptForList(server, err, socket as Socket, 'connection') || answerClientError(err, socket));
     return server;
   }
   if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
@@ -80,8 +79,7 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     },
     handler,
   );
-  server.prependListener('secureConnection', (socket: Socket) => acceptListMethod(socket));
-  server.on('clientError', answerClientError);
+  server.on('clientError', (err, socket) => adoptForList(server, err, socket as Socket, 'secureConnection') || answerClientError(err, socket));
   return server;
 }
 

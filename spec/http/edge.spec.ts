@@ -442,6 +442,30 @@ describe('the HTTP edge', () => {
       }
     });
 
+    it('moves a connection to the LIST-aware parser at its first LIST, after other requests', async () => {
+      // Connections start on node's fast parser; the first LIST hands them over mid-stream.
+      const raw = openRaw(server.url);
+      const auth = { 'X-Nomad-Token': token };
+      try {
+        expect((await raw.send(rawRequest('GET', '/v1/secret/list/a', auth))).status).toBe(200);
+        expect((await raw.send(rawRequest('POST', '/v1/secret/list/sub/late', auth, '{"v":"late"}'))).status).toBe(204);
+        const list1 = await raw.send(rawRequest('LIST', '/v1/secret/list/sub', auth));
+        expect(list1.status).toBe(200);
+        expect(JSON.parse(list1.text).data.keys).toEqual(['c', 'late']);
+        const get = await raw.send(rawRequest('GET', '/v1/secret/list/sub/late', auth));
+        expect(JSON.parse(get.text).data).toEqual({ v: 'late' });
+        expect((await raw.send(rawRequest('DELETE', '/v1/secret/list/sub/late', auth))).status).toBe(204);
+        const list2 = await raw.send(rawRequest('LIST', '/v1/secret/list/sub', auth));
+        expect(JSON.parse(list2.text).data.keys).toEqual(['c']);
+        // Methods node refuses for other reasons still get the JSON error answer.
+        const bogus = await raw.send('BOGUS /v1/secret/list HTTP/1.1\r\nHost: x\r\n\r\n');
+        expect(bogus.status).toBe(400);
+        expect(JSON.parse(bogus.text).errors.length).toBeGreaterThan(0);
+      } finally {
+        raw.close();
+      }
+    });
+
     it('still accepts LIST after an answer that went out before its request body arrived', async () => {
       // A 404 outside /v1/ is answered from the headers alone, and the client sends the body
       // afterwards. Those late bytes are the end of the old request, not the start of a new
