@@ -210,8 +210,9 @@ export function createCore(options: CoreOptions): Core {
         if (sealConfig !== null || (await readSealConfig(physical)) !== null) {
           throw new ApiError('ERR_ALREADY_INITIALIZED', 'nomad is already initialized');
         }
-        // A keyring without a seal configuration is a torn earlier init: nobody can unseal it.
-        await physical.delete('core/keyring');
+        // Keys are handed out only after the seal configuration is written, so anything stored
+        // without one is left by an init that never finished: nobody holds a key to it.
+        for (const prefix of ['core/', 'sys/', 'logical/', 'auth/']) await clearPrefix(physical, prefix);
         const master = randomBytes(MASTER_KEY_BYTES);
         try {
           await barrier.initialize(master);

@@ -106,6 +106,15 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
     await barrier.put(TABLE_KEY[kind], Buffer.from(JSON.stringify(entries)));
   };
 
+  // Changes run one at a time: each builds the next table from the current one, so two
+  // concurrent changes must not both start from the same table and lose one another.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
   /** Applies a change only once it is durable: storage first, memory second. */
   const commit = async (kinds: MountKind[], next: Map<string, Mount>): Promise<void> => {
     for (const kind of kinds) await persist(kind, next);
@@ -166,66 +175,74 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
     get(path) {
       return mounts.get(path);
     },
-    async mount(fields) {
-      const path = normalizeMountPath(fields.path);
-      const reserved = fields.kind === 'auth' ? ['auth/token/'] : RESERVED_PREFIXES;
-      if (fields.kind === 'auth' && !path.startsWith('auth/')) throw new Error('auth mounts live under auth/');
-      if (reserved.some((p) => path.startsWith(p) || p.startsWith(path))) {
-        throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': the path is reserved`);
-      }
-      if (fields.type === 'cubbyhole' || fields.type === 'system' || fields.type === 'token') {
-        throw new ApiError('ERR_INVALID_REQUEST', `a '${fields.type}' backend is built in and cannot be mounted again`);
-      }
-      const clash = conflict(path);
-      if (clash) throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
-      const entry = newEntry({ ...fields, path });
-      const next = new Map(mounts);
-      next.set(path, instantiate(entry));
-      await commit([entry.kind], next);
-      return entry;
-    },
-    async unmount(path) {
-      const mount = mounts.get(path);
-      if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
-      if (PROTECTED.includes(path)) throw new ApiError('ERR_INVALID_REQUEST', `cannot unmount '${path}'`);
-      const next = new Map(mounts);
-      next.delete(path);
-      await commit([mount.entry.kind], next);
-      // The table no longer points at the data, so a failure here only leaves unreachable ciphertext.
-      await clearPrefix(mount.storage);
-      return mount.entry;
-    },
-    async remount(from, to) {
-      const mount = mounts.get(from);
-      if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${from}'`);
-      if (PROTECTED.includes(from)) throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}'`);
-      const kind = mount.entry.kind;
-      if ((kind === 'auth') !== to.startsWith('auth/') || RESERVED_PREFIXES.some((p) => kind === 'secret' && (to.startsWith(p) || p.startsWith(to)))) {
-        throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}' to '${to}'`);
-      }
-      const others = new Map(mounts);
-      others.delete(from);
-      for (const existing of others.keys()) {
-        if (existing.startsWith(to) || to.startsWith(existing)) {
-          throw new ApiError('ERR_INVALID_REQUEST', `cannot remount to '${to}': it overlaps the existing mount '${existing}'`);
+    mount(fields) {
+      return exclusive(async () => {
+        const path = normalizeMountPath(fields.path);
+        const reserved = fields.kind === 'auth' ? ['auth/token/'] : RESERVED_PREFIXES;
+        if (fields.kind === 'auth' && !path.startsWith('auth/')) throw new Error('auth mounts live under auth/');
+        if (reserved.some((p) => path.startsWith(p) || p.startsWith(path))) {
+          throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': the path is reserved`);
         }
-      }
-      // The storage view follows the uuid, not the path, so data moves with the mount for free.
-      const entry = { ...mount.entry, path: to };
-      others.set(to, instantiate(entry));
-      await commit([kind], others);
+        if (fields.type === 'cubbyhole' || fields.type === 'system' || fields.type === 'token') {
+          throw new ApiError('ERR_INVALID_REQUEST', `a '${fields.type}' backend is built in and cannot be mounted again`);
+        }
+        const clash = conflict(path);
+        if (clash) throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
+        const entry = newEntry({ ...fields, path });
+        const next = new Map(mounts);
+        next.set(path, instantiate(entry));
+        await commit([entry.kind], next);
+        return entry;
+      });
     },
-    async tune(path, config, description) {
-      const mount = mounts.get(path);
-      if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
-      const entry: MountEntry = {
-        ...mount.entry,
-        config: { ...mount.entry.config, ...config },
-        description: description ?? mount.entry.description,
-      };
-      const next = new Map(mounts);
-      next.set(path, { ...mount, entry });
-      await commit([entry.kind], next);
+    unmount(path) {
+      return exclusive(async () => {
+        const mount = mounts.get(path);
+        if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
+        if (PROTECTED.includes(path)) throw new ApiError('ERR_INVALID_REQUEST', `cannot unmount '${path}'`);
+        const next = new Map(mounts);
+        next.delete(path);
+        await commit([mount.entry.kind], next);
+        // The table no longer points at the data, so a failure here only leaves unreachable ciphertext.
+        await clearPrefix(mount.storage);
+        return mount.entry;
+      });
+    },
+    remount(from, to) {
+      return exclusive(async () => {
+        const mount = mounts.get(from);
+        if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${from}'`);
+        if (PROTECTED.includes(from)) throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}'`);
+        const kind = mount.entry.kind;
+        if ((kind === 'auth') !== to.startsWith('auth/') || RESERVED_PREFIXES.some((p) => kind === 'secret' && (to.startsWith(p) || p.startsWith(to)))) {
+          throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}' to '${to}'`);
+        }
+        const others = new Map(mounts);
+        others.delete(from);
+        for (const existing of others.keys()) {
+          if (existing.startsWith(to) || to.startsWith(existing)) {
+            throw new ApiError('ERR_INVALID_REQUEST', `cannot remount to '${to}': it overlaps the existing mount '${existing}'`);
+          }
+        }
+        // The storage view follows the uuid, not the path, so data moves with the mount for free.
+        const entry = { ...mount.entry, path: to };
+        others.set(to, instantiate(entry));
+        await commit([kind], others);
+      });
+    },
+    tune(path, config, description) {
+      return exclusive(async () => {
+        const mount = mounts.get(path);
+        if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
+        const entry: MountEntry = {
+          ...mount.entry,
+          config: { ...mount.entry.config, ...config },
+          description: description ?? mount.entry.description,
+        };
+        const next = new Map(mounts);
+        next.set(path, { ...mount, entry });
+        await commit([entry.kind], next);
+      });
     },
   };
 }

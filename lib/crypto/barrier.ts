@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
+import { createPlaintextCache } from './plaintext-cache.js';
 import { randomBytes } from './random.js';
 
 /**
@@ -185,6 +186,7 @@ function statusOf(t: TermKey): KeyStatus {
 
 export function createBarrier(physical: Storage): Barrier {
   let keyring: Keyring | null = null;
+  const cache = createPlaintextCache();
   // initialize/unseal/rotate/rekey read-modify-write the keyring: run them one at a time.
   let queue: Promise<unknown> = Promise.resolve();
   const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -267,6 +269,7 @@ export function createBarrier(physical: Storage): Barrier {
     seal() {
       if (keyring !== null) zeroKeyring(keyring);
       keyring = null;
+      cache.clear();
     },
 
     async verifyMaster(masterKey) {
@@ -323,6 +326,9 @@ export function createBarrier(physical: Storage): Barrier {
     async get(key) {
       unsealed();
       checkNotReserved(key);
+      const cached = cache.get(key);
+      if (cached) return cached;
+      const sequence = cache.sequence;
       const entry = await physical.get(key);
       if (entry === null) return null;
       // Re-read after the await: a seal in between zeroed the keys, and decrypting with a
@@ -333,19 +339,30 @@ export function createBarrier(physical: Storage): Barrier {
       if (termKey === undefined) throw integrityError(key);
       const plaintext = decrypt(termKey.key, key, entry);
       if (plaintext === null) throw integrityError(key);
+      cache.fill(key, plaintext, sequence);
       return plaintext;
     },
 
     async put(key, value) {
       const { active } = unsealed();
       checkNotReserved(key);
-      await physical.put(key, encrypt(active.term, active.key, key, value));
+      cache.invalidate(key);
+      try {
+        await physical.put(key, encrypt(active.term, active.key, key, value));
+      } finally {
+        cache.invalidate(key);
+      }
     },
 
     async delete(key) {
       unsealed();
       checkNotReserved(key);
-      await physical.delete(key);
+      cache.invalidate(key);
+      try {
+        await physical.delete(key);
+      } finally {
+        cache.invalidate(key);
+      }
     },
 
     async list(prefix) {

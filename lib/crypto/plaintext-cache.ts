@@ -1,0 +1,74 @@
+/**
+ * The barrier's read cache of decrypted entries, so a hot secret is not decrypted on every
+ * read (AES-GCM set-up is most of a read's cost). It lives only while unsealed: sealing
+ * zeroes and drops every value, as it does the keys.
+ *
+ * Freshness: a read may fill the cache only if no write or seal happened while it was
+ * reading (a global sequence number, bumped at the start and end of every write); writes
+ * drop the key's entry at both ends. So a value read just before a write landed is never
+ * cached after it.
+ */
+
+export interface PlaintextCache {
+  /** A copy of the cached value, or undefined. */
+  get(key: string): Buffer | undefined;
+  /** The current sequence number, to pass back to `fill`. */
+  readonly sequence: number;
+  fill(key: string, value: Buffer, sequenceAtStart: number): void;
+  /** Call at the start and at the end of a write to `key`. */
+  invalidate(key: string): void;
+  /** Zeroes and drops everything (seal). */
+  clear(): void;
+}
+
+const ENTRY_OVERHEAD = 64;
+
+export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 10): PlaintextCache {
+  // Map order is recency order: a hit moves the entry to the end, eviction takes the front.
+  const entries = new Map<string, Buffer>();
+  let bytes = 0;
+  let sequence = 0;
+
+  const cost = (key: string, value: Buffer): number => key.length * 2 + value.length + ENTRY_OVERHEAD;
+  const drop = (key: string): void => {
+    const old = entries.get(key);
+    if (!old) return;
+    entries.delete(key);
+    bytes -= cost(key, old);
+    old.fill(0);
+  };
+
+  return {
+    get(key) {
+      const value = entries.get(key);
+      if (!value) return undefined;
+      entries.delete(key);
+      entries.set(key, value);
+      return Buffer.from(value);
+    },
+    get sequence() {
+      return sequence;
+    },
+    fill(key, value, sequenceAtStart) {
+      if (sequenceAtStart !== sequence || value.length > maxEntryBytes) return;
+      drop(key);
+      const copy = Buffer.from(value);
+      entries.set(key, copy);
+      bytes += cost(key, copy);
+      for (const [oldest] of entries) {
+        if (bytes <= maxBytes) break;
+        drop(oldest);
+      }
+    },
+    invalidate(key) {
+      sequence++;
+      drop(key);
+    },
+    clear() {
+      sequence++;
+      for (const value of entries.values()) value.fill(0);
+      entries.clear();
+      bytes = 0;
+    },
+  };
+}
