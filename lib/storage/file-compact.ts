@@ -8,6 +8,7 @@ import {
   encodeFileHeader,
   encodeFrame,
   recordBytes,
+  openForAppend,
   syncDir,
   writeAll,
   type LogRecord,
@@ -68,9 +69,10 @@ export async function compactLog(input: CompactInput): Promise<CompactResult> {
   const path = join(input.dir, logName(input.generation));
   const tmp = `${path}.tmp`;
   await rm(tmp, { force: true });
-  const fh = await open(tmp, 'wx+', 0o600);
-  const file: LogFile = { fh, path, readers: 0, retired: false };
+  const fh = await open(tmp, 'wx', 0o600);
   const locations: Array<[string, Location]> = [];
+  // Locations point at the file object, whose handle is filled in once the log is in place.
+  const file = { path, readers: 0, retired: false } as LogFile;
   let end = FILE_HEADER_BYTES;
   let seq = input.seq;
   let batch: Array<[string, LogRecord]> = [];
@@ -105,6 +107,8 @@ export async function compactLog(input: CompactInput): Promise<CompactResult> {
     await rename(tmp, path);
     renamed = true;
     await syncDir(input.dir);
+    await fh.close();
+    file.fh = await openForAppend(path);
   } catch (err) {
     await fh.close().catch(() => undefined);
     await rm(tmp, { force: true }).catch(() => undefined);

@@ -1,5 +1,5 @@
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { ApiError } from '../errors.js';
 import {
   FILE_HEADER_BYTES,
@@ -7,25 +7,24 @@ import {
   OP_DELETE,
   OP_PUT,
   RECORD_HEADER_BYTES,
-  encodeFileHeader,
+  appendNeedsDatasync,
   encodeFrame,
-  parseFileHeader,
   recordBytes,
-  scanLog,
   syncDir,
   writeAll,
   type LogRecord,
 } from './file-log.js';
-import { CompactionFatalError, compactLog, logName, type Location, type LogFile } from './file-compact.js';
-import { createKeyTree, type KeyTree } from './key-tree.js';
-import { acquireLock, LockError, type DirLock } from './lock.js';
+import { CompactionFatalError, compactLog, type Location } from './file-compact.js';
+import { checkDir, notWritable, recover } from './file-open.js';
+import { acquireLock, type DirLock } from './lock.js';
 import { checkKey, checkPrefix, type ClosableStorage } from './storage.js';
 
 /**
  * `storage "file"`: an append-only log in one directory (format in file-log.ts), with every
  * live key indexed in memory (key → where its value sits in the log).
  *
- * Durability: a write is acknowledged only after its frame is written and fdatasync'd, and
+ * Durability: a write is acknowledged only after its frame is durable (written through an
+ * O_DSYNC handle, or written and fdatasync'd where O_DSYNC does not exist), and
  * only then does it become visible to reads, so nobody ever reads a value a crash could take
  * back. Writes that arrive while a sync is in flight share the next frame and the next sync
  * (group commit). One writer appends in call order, so the last acknowledged put of a key wins.
@@ -62,7 +61,6 @@ type Job =
 const DEFAULT_COMPACT_MIN = 64 << 20;
 /** A frame gathers queued writes up to this size (one record of any size always fits). */
 const MAX_FRAME_PAYLOAD = 4 << 20;
-const LOG_NAME = /^log-(\d{10})\.nlog$/;
 
 export function storageError(what: string, cause: unknown): ApiError {
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
@@ -90,56 +88,6 @@ async function readValue(location: Location): Promise<Uint8Array> {
   return buf;
 }
 
-/** Checks the directory and explains each way it can be unusable. */
-async function checkDir(dir: string): Promise<void> {
-  let info;
-  try {
-    info = await stat(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new Error(`storage directory ${dir} does not exist; create it (mode 0700) first`);
-    throw new Error(`cannot access storage directory ${dir} (${code})`);
-  }
-  if (!info.isDirectory()) throw new Error(`storage path ${dir} is not a directory`);
-}
-
-function notWritable(dir: string, err: unknown): Error {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    const who = typeof process.getuid === 'function' ? ` (uid ${process.getuid()})` : '';
-    return new Error(`storage directory ${dir} is not writable by this process${who} (${code})`);
-  }
-  return err instanceof LockError ? err : new Error(`cannot lock storage directory ${dir}: ${(err as Error).message}`);
-}
-
-/** Picks the newest complete log (creating the first one), and removes leftovers. */
-async function openLog(dir: string): Promise<{ generation: number; fh: FileHandle; path: string }> {
-  const names = await readdir(dir);
-  const generations = names.flatMap((n) => (LOG_NAME.test(n) ? [Number(LOG_NAME.exec(n)![1])] : [])).sort((a, b) => a - b);
-  // A .tmp log is a compaction or creation that never finished; the log it was to replace is intact.
-  for (const name of names) if (name.endsWith('.nlog.tmp')) await rm(join(dir, name), { force: true });
-  let generation = generations.pop();
-  if (generation === undefined) {
-    generation = 1;
-    const path = join(dir, logName(generation));
-    const fh = await open(`${path}.tmp`, 'wx', 0o600);
-    try {
-      await writeAll(fh, [encodeFileHeader(1)], 0);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(`${path}.tmp`, path);
-    await syncDir(dir);
-  }
-  // Older generations were superseded by a compaction that crashed before deleting them.
-  for (const old of generations) await rm(join(dir, logName(old)), { force: true });
-  const path = join(dir, logName(generation));
-  const fh = await open(path, 'r+');
-  await fh.chmod(0o600);
-  return { generation, fh, path };
-}
-
 export async function openFileStorage(pathOption: string, options: FileStorageOptions = {}): Promise<FileStorage> {
   const dir = resolve(pathOption);
   await checkDir(dir);
@@ -155,52 +103,6 @@ export async function openFileStorage(pathOption: string, options: FileStorageOp
     await lock.release().catch(() => undefined);
     const code = (err as NodeJS.ErrnoException).code;
     throw code === undefined ? err : new Error(`cannot open file storage in ${dir}: ${(err as Error).message}`);
-  }
-}
-
-interface Recovered {
-  file: LogFile;
-  generation: number;
-  index: KeyTree<Location>;
-  liveBytes: number;
-  end: number;
-  nextSeq: number;
-  frames: number;
-}
-
-/** Rebuilds the index from the newest log and cuts off the tail of a write a crash tore. */
-async function recover(dir: string): Promise<Recovered> {
-  const opened = await openLog(dir);
-  const file: LogFile = { fh: opened.fh, path: opened.path, readers: 0, retired: false };
-  try {
-    const index = createKeyTree<Location>();
-    let liveBytes = 0;
-    const { size } = await file.fh.stat();
-    const header = Buffer.alloc(FILE_HEADER_BYTES);
-    await file.fh.read(header, 0, FILE_HEADER_BYTES, 0);
-    const firstSeq = parseFileHeader(header);
-    if (firstSeq === null) throw new Error(`${file.path} is not a nomad-api storage log (bad header)`);
-    const scan = await scanLog(file.fh, size, firstSeq, (r) => {
-      const keyBytes = Buffer.byteLength(r.key, 'utf8');
-      const old = r.op === OP_PUT ? index.set(r.key, { file, offset: r.valueOffset, length: r.valueLength }) : index.delete(r.key);
-      if (old !== undefined) liveBytes -= RECORD_HEADER_BYTES + keyBytes + old.length;
-      if (r.op === OP_PUT) liveBytes += RECORD_HEADER_BYTES + keyBytes + r.valueLength;
-    });
-    if (scan.corruptAt !== undefined) {
-      throw new Error(
-        `${file.path} is damaged at byte ${scan.corruptAt}: intact entries follow the damage, so a crash cannot explain it; ` +
-          'nothing was changed, restore the directory from a backup',
-      );
-    }
-    if (scan.tornBytes > 0) {
-      // The tail of a write a crash interrupted: it was never acknowledged, so it is cut away.
-      await file.fh.truncate(scan.end);
-      await file.fh.sync();
-    }
-    return { file, generation: opened.generation, index, liveBytes, end: scan.end, nextSeq: scan.nextSeq, frames: scan.frames };
-  } catch (err) {
-    await file.fh.close().catch(() => undefined);
-    throw err;
   }
 }
 
@@ -246,7 +148,7 @@ async function start(dir: string, lock: DirLock, options: FileStorageOptions): P
     const frame = encodeFrame(seq, batch.map((j) => j.record));
     try {
       await writeAll(file.fh, frame.buffers, end);
-      await file.fh.datasync();
+      if (appendNeedsDatasync) await file.fh.datasync();
     } catch (err) {
       // Cut the failed frame off; if even that fails, the log's tail is unknown: stop writing.
       try {
