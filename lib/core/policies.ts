@@ -54,6 +54,8 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
   const view = createView(barrier, 'sys/policy/');
   const parsed = new Map<string, Policy | null>();
   const acls = new Map<string, Acl>();
+  // A token's policy list is one array for its lifetime: remember its cache key.
+  const setKeys = new WeakMap<readonly string[], string>();
   // Bumped on every change, so an ACL compiled while a policy changed is not cached.
   let generation = 0;
 
@@ -109,7 +111,11 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
       changed(key);
     },
     async acl(names) {
-      const key = [...names].sort().join('\n');
+      let key = setKeys.get(names);
+      if (key === undefined) {
+        key = [...names].sort().join('\n');
+        setKeys.set(names, key);
+      }
       const cached = acls.get(key);
       if (cached) return cached;
       const startedAt = generation;

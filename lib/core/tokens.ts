@@ -57,8 +57,13 @@ export interface TokenStore {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// Callers are derived once per entry object; a saved change is a new entry or a new caller.
+const callers = new WeakMap<TokenEntry, CallerAuth>();
+
 export function callerOf(entry: TokenEntry): CallerAuth {
-  return {
+  const known = callers.get(entry);
+  if (known && known.policies === entry.policies) return known;
+  const caller: CallerAuth = {
     tokenHash: entry.hash,
     accessor: entry.accessor,
     policies: entry.policies,
@@ -66,6 +71,8 @@ export function callerOf(entry: TokenEntry): CallerAuth {
     metadata: entry.meta,
     root: entry.policies.includes('root'),
   };
+  callers.set(entry, caller);
+  return caller;
 }
 
 /** `barrier` is the encrypted storage; the store keeps its data under `sys/token/`. */

@@ -7,7 +7,7 @@ import type { Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
 import { hasBody, parseJsonObject, readBody } from './body.js';
 import { takeListMark } from './list-method.js';
-import { envelope, sendErrors, sendJson, tokenCookie } from './respond.js';
+import { envelopeJson, sendErrors, sendJson, tokenCookie, type HeaderList } from './respond.js';
 
 /**
  * The HTTP edge: turns a node:http request into a core Request (framing, method, token,
@@ -88,32 +88,32 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     if (status >= 500 && status !== 503) {
       logger.error('request failed', { request_id: requestId, error: err });
       options.onInternalError?.(err, requestId);
-      sendErrors(res, 500, ['internal error'], { 'X-Request-Id': requestId });
+      sendErrors(res, 500, requestId, ['internal error']);
       return;
     }
     const apiError = err as ApiError;
-    const headers: Record<string, string> = { ...apiError.headers, 'X-Request-Id': requestId };
+    const extra: HeaderList = apiError.headers ? Object.entries(apiError.headers).flat() : [];
     if (apiError.code === 'ERR_BODY_TOO_LARGE') {
       // Stop reading: the rest of the body is never consumed, so the connection cannot be reused.
-      headers.Connection = 'close';
+      extra.push('Connection', 'close');
       res.once('finish', () => res.socket?.destroy());
     }
-    sendErrors(res, status, [apiError.message], headers);
+    sendErrors(res, status, requestId, [apiError.message], extra);
   };
 
   const answer = (res: ServerResponse, request: Request, response: Response | null, secure: boolean): void => {
-    const headers: Record<string, string> = { 'X-Request-Id': request.id, ...response?.headers };
+    const extra: HeaderList = response?.headers ? Object.entries(response.headers).flat() : [];
     if (response === null) {
       if (request.operation === 'read' || request.operation === 'list') {
-        sendErrors(res, 404, [`no value found at '${request.path}'`], headers);
-      } else sendJson(res, 204, undefined, headers);
+        sendErrors(res, 404, request.id, [`no value found at '${request.path}'`], extra);
+      } else sendJson(res, 204, request.id, undefined, extra);
       return;
     }
     if (response.setCookie && response.auth) {
-      headers['Set-Cookie'] = tokenCookie(response.auth.clientToken, response.auth.leaseDuration, secure);
+      extra.push('Set-Cookie', tokenCookie(response.auth.clientToken, response.auth.leaseDuration, secure));
     }
-    if (response.raw) sendJson(res, response.status ?? 200, response.data ?? {}, headers);
-    else sendJson(res, response.status ?? 200, envelope(request.id, response), headers);
+    const body = response.raw ? JSON.stringify(response.data ?? {}) : envelopeJson(request.id, response);
+    sendJson(res, response.status ?? 200, request.id, body, extra);
   };
 
   return (req, res) => {
@@ -126,7 +126,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
-    logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: rawPath });
+    if (logger.level === 'trace') logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: rawPath });
     if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
     let path: string;
     try {

@@ -1,56 +1,58 @@
 import type { ServerResponse } from 'node:http';
 import type { Response } from '../core/request.js';
 
-/** Writes answers: JSON bodies, `Cache-Control: no-store` on everything, 204 without a body. */
+/**
+ * Writes answers: JSON bodies, `Cache-Control: no-store` and `X-Request-Id` on everything,
+ * 204 without a body. Headers travel as flat `[name, value, …]` arrays: node takes them as
+ * they are, where building and spreading header objects cost more than the JSON itself.
+ */
 
-const BASE_HEADERS = { 'Cache-Control': 'no-store' };
+export type HeaderList = string[];
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+export function sendJson(res: ServerResponse, status: number, requestId: string, body: string | undefined, extra: HeaderList = []): void {
+  const headers = ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra];
   if (body === undefined || status === 204) {
-    res.writeHead(status, { ...BASE_HEADERS, ...headers });
+    res.writeHead(status, headers);
     res.end();
     return;
   }
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    ...BASE_HEADERS,
-    ...headers,
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
+  headers.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)));
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = []): void {
+  sendJson(res, status, requestId, JSON.stringify({ errors: messages }), extra);
+}
+
+function authJson(auth: NonNullable<Response['auth']>): string {
+  return JSON.stringify({
+    client_token: auth.clientToken,
+    accessor: auth.accessor,
+    policies: auth.policies,
+    token_policies: auth.policies,
+    metadata: auth.metadata,
+    lease_duration: auth.leaseDuration,
+    renewable: auth.renewable,
+    entity_id: '',
+    token_type: 'service',
+    orphan: false,
   });
-  res.end(text);
 }
 
-export function sendErrors(res: ServerResponse, status: number, messages: string[], headers: Record<string, string> = {}): void {
-  sendJson(res, status, { errors: messages }, headers);
-}
-
-/** The response envelope of api.md §5. */
-export function envelope(requestId: string, response: Response): Record<string, unknown> {
-  const auth = response.auth;
-  return {
-    request_id: requestId,
-    lease_id: response.secret?.leaseId ?? '',
-    renewable: response.secret?.renewable ?? false,
-    lease_duration: response.secret?.ttl ?? 0,
-    data: response.data ?? null,
-    wrap_info: null,
-    warnings: response.warnings && response.warnings.length > 0 ? response.warnings : null,
-    auth: auth
-      ? {
-          client_token: auth.clientToken,
-          accessor: auth.accessor,
-          policies: auth.policies,
-          token_policies: auth.policies,
-          metadata: auth.metadata,
-          lease_duration: auth.leaseDuration,
-          renewable: auth.renewable,
-          entity_id: '',
-          token_type: 'service',
-          orphan: false,
-        }
-      : null,
-  };
+/**
+ * The response envelope of api.md §5, assembled around the serialized data: only `data`,
+ * `warnings` and `auth` vary in shape, so the fixed frame is written by hand.
+ */
+export function envelopeJson(requestId: string, response: Response): string {
+  const secret = response.secret;
+  const warnings = response.warnings && response.warnings.length > 0 ? JSON.stringify(response.warnings) : 'null';
+  return (
+    `{"request_id":${JSON.stringify(requestId)},"lease_id":${JSON.stringify(secret?.leaseId ?? '')}` +
+    `,"renewable":${secret?.renewable === true},"lease_duration":${Number(secret?.ttl ?? 0)}` +
+    `,"data":${JSON.stringify(response.data ?? null)},"wrap_info":null,"warnings":${warnings}` +
+    `,"auth":${response.auth ? authJson(response.auth) : 'null'}}`
+  );
 }
 
 /** api.md §4: the login cookie; HttpOnly and SameSite keep it away from scripts and other sites. */
