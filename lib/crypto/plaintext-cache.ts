@@ -23,9 +23,16 @@ export interface PlaintextCache {
 
 const ENTRY_OVERHEAD = 64;
 
+interface Entry {
+  value: Buffer;
+  /** Read since eviction last passed it (the CLOCK algorithm's reference bit). */
+  used: boolean;
+}
+
 export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 10): PlaintextCache {
-  // Map order is recency order: a hit moves the entry to the end, eviction takes the front.
-  const entries = new Map<string, Buffer>();
+  // Approximate LRU without reordering on every hit (a hit only sets a bit): eviction walks
+  // from the oldest entry, giving each recently used one a second chance at the back.
+  const entries = new Map<string, Entry>();
   let bytes = 0;
   let sequence = 0;
 
@@ -34,17 +41,26 @@ export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 
     const old = entries.get(key);
     if (!old) return;
     entries.delete(key);
-    bytes -= cost(key, old);
-    old.fill(0);
+    bytes -= cost(key, old.value);
+    old.value.fill(0);
+  };
+  const evict = (): void => {
+    for (const [key, entry] of entries) {
+      if (bytes <= maxBytes) return;
+      if (entry.used) {
+        entry.used = false;
+        entries.delete(key);
+        entries.set(key, entry);
+      } else drop(key);
+    }
   };
 
   return {
     get(key) {
-      const value = entries.get(key);
-      if (!value) return undefined;
-      entries.delete(key);
-      entries.set(key, value);
-      return Buffer.from(value);
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      entry.used = true;
+      return Buffer.from(entry.value);
     },
     get sequence() {
       return sequence;
@@ -53,12 +69,10 @@ export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 
       if (sequenceAtStart !== sequence || value.length > maxEntryBytes) return;
       drop(key);
       const copy = Buffer.from(value);
-      entries.set(key, copy);
+      entries.set(key, { value: copy, used: false });
       bytes += cost(key, copy);
-      for (const [oldest] of entries) {
-        if (bytes <= maxBytes) break;
-        drop(oldest);
-      }
+      // Entries given a second chance are re-visited in the same pass, so one pass is enough.
+      evict();
     },
     invalidate(key) {
       sequence++;
@@ -66,7 +80,7 @@ export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 
     },
     clear() {
       sequence++;
-      for (const value of entries.values()) value.fill(0);
+      for (const entry of entries.values()) entry.value.fill(0);
       entries.clear();
       bytes = 0;
     },

@@ -92,7 +92,8 @@ export class FieldData {
 
   /** Validates every declared field present and, for writes, that required ones are there. */
   validate(write: boolean): void {
-    for (const [name, schema] of Object.entries(this.#schemas)) {
+    for (const name in this.#schemas) {
+      const schema = this.#schemas[name]!;
       if (write && schema.required && !this.has(name)) {
         throw new ApiError('ERR_INVALID_REQUEST', `missing required field '${name}'`);
       }

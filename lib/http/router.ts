@@ -95,41 +95,40 @@ export function addRoute<T>(router: Router<T>, pattern: string, value: T): void 
 }
 
 export function findRoute<T>(router: Router<T>, path: string): RouteMatch<T> | undefined {
-  const segments = path.split('/');
   const captured: Array<[string, string]> = [];
-  const leaf = walk(router.root, segments, 0, path, captured);
+  const leaf = walk(router.root, path, 0, captured);
   if (!leaf) return undefined;
   const params: Record<string, string> = {};
   for (const [name, value] of captured) params[name] = value;
   return { value: leaf.value, pattern: leaf.pattern, params };
 }
 
-/** Static, then parameter, then wildcard; backtracks when a branch dead-ends. */
-function walk<T>(
-  node: Node<T>,
-  segments: string[],
-  index: number,
-  path: string,
-  captured: Array<[string, string]>,
-): Leaf<T> | undefined {
-  if (index === segments.length) return node.leaf;
-  const segment = segments[index]!;
+/**
+ * Static, then parameter, then wildcard; backtracks when a branch dead-ends. `start` is the
+ * offset of the current segment in `path`, or -1 once every segment is used: walking offsets
+ * instead of a split array lets a wildcard take the rest of the path without rejoining it.
+ */
+function walk<T>(node: Node<T>, path: string, start: number, captured: Array<[string, string]>): Leaf<T> | undefined {
+  if (start === -1) return node.leaf;
+  const slash = path.indexOf('/', start);
+  const segment = slash === -1 ? path.slice(start) : path.slice(start, slash);
+  const next = slash === -1 ? -1 : slash + 1;
   // 1. Static
   const child = node.statics.get(segment);
   if (child) {
-    const found = walk(child, segments, index + 1, path, captured);
+    const found = walk(child, path, next, captured);
     if (found) return found;
   }
   // 2. Parameter: one non-empty segment
   if (node.param && segment !== '') {
     captured.push([node.param.name, segment]);
-    const found = walk(node.param.node, segments, index + 1, path, captured);
+    const found = walk(node.param.node, path, next, captured);
     if (found) return found;
     captured.pop();
   }
   // 3. Wildcard: everything from this segment on
   if (node.wildcard) {
-    captured.push([node.wildcard.name, segments.slice(index).join('/')]);
+    captured.push([node.wildcard.name, path.slice(start)]);
     return node.wildcard.leaf;
   }
   return undefined;
