@@ -2,7 +2,10 @@
 // File storage benchmark (issue #3): durable secret writes through the real server, against a
 // baseline loop in the same run that does only the disk work, and cached reads against inmem.
 //
-//   node bench/storage.mjs [--seconds=3] [--rounds=3] [--dir=/path/on/the/disk/to/test]
+//   node bench/storage.mjs [--seconds=3] [--rounds=3] [--dir=/path/on/the/disk/to/test] [--json=1]
+//
+// --json=1 adds one last line `storage-result-json: {…}` (medians, rounds, ratios) for
+// bench/storage-run.mjs, which runs this script as the `storage` benchmark of `npm run bench`.
 //
 // Writes: wrk PUTs a ~200-byte secret to a new key each time, with 1 connection (sequential)
 // and with 16 (concurrent). Baselines, timed between the server rounds on the same disk:
@@ -133,6 +136,19 @@ async function main() {
   log(`ratio file / inmem                    ${ratio.toFixed(2).padStart(8)}   target >= 0.90`);
   await inmem.stop();
   await file.stop();
+  if (args.json === '1') {
+    const result = {
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      secretBytes: Buffer.byteLength(SECRET),
+      entryBytes: ENTRY_BYTES,
+      dir: ROOT,
+      writes: { rounds: results, medians: m },
+      reads: { rounds: reads, medians: { file: median(reads.file), inmem: median(reads.inmem) } },
+      ratios: { seqOverA: m.seq / m.A, seqOverB: m.seq / m.B, concOverSeq: m.conc / m.seq, fileOverInmem: ratio },
+    };
+    log(`storage-result-json: ${JSON.stringify(result)}`);
+  }
 }
 
 try {

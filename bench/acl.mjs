@@ -1,0 +1,215 @@
+// ACL benchmark: GET /v1/secret/foo on ONE nomad-api dev server, with the root token and with a
+// non-root token that carries 10 ACL policies of 100 path rules each (plus "default").
+// Exactly one rule of all 1,000 matches secret/foo (`path "secret/foo" { capabilities = ["read"] }`);
+// the others are a mix of exact paths, `*` globs (some sharing the "secret/foo" prefix, to walk
+// deep into the glob trie) and `+` segments that do not match it.
+// Both tokens are driven by `wrk -t1 -c<C> -d<D>s --latency` in alternating rounds within one run
+// (the order within a round flips every round). Target: non-root / root >= 0.9.
+import { startDevServer } from './lib/devserver.mjs';
+import { request } from './lib/net.mjs';
+import { cpuDelta, cpuSnapshot, measureUncontended } from './lib/cpu.mjs';
+import { max, median } from './lib/stats.mjs';
+import { describeWrk, runWrk } from './lib/wrk.mjs';
+import { assertClean, READ_PATH, ROOT_TOKEN } from './read.mjs';
+
+export const TARGET_RATIO = 0.9;
+export const POLICY_COUNT = 10;
+export const RULES_PER_POLICY = 100;
+/** Which policy / rule slot holds the one rule that grants read on secret/foo. */
+const GRANT_AT = { policy: 7, rule: 63 };
+const GRANTED_PATH = 'secret/foo';
+
+const CAPS = [['read', 'list'], ['read'], ['create', 'update'], ['read', 'update', 'delete'], ['list']];
+
+/**
+ * The rule paths of policy `i` (RULES_PER_POLICY of them). Kinds rotate over j: exact paths,
+ * `*` globs, `+` segments (with and without a trailing glob), and near misses of secret/foo.
+ */
+export function policyRules(i) {
+  const rules = [];
+  for (let j = 0; j < RULES_PER_POLICY; j++) {
+    if (i === GRANT_AT.policy && j === GRANT_AT.rule) {
+      rules.push({ path: GRANTED_PATH, caps: ['read'] });
+      continue;
+    }
+    const caps = CAPS[(i + j) % CAPS.length];
+    let path;
+    switch (j % 8) {
+      case 0: path = `secret/team-${i}/app-${j}/config`; break; // exact
+      case 1: path = `secret/team-${i}/app-${j}/*`; break; // glob
+      case 2: path = `secret/team-${i}/+/app-${j}`; break; // + segment
+      case 3: path = `secret/+/team-${i}/app-${j}/*`; break; // + segment and glob
+      case 4: path = `secret/foo-${i}-${j}*`; break; // glob sharing the "secret/foo" prefix
+      case 5: path = `secret/foo/team-${i}/app-${j}`; break; // exact, under secret/foo/
+      case 6: path = `secret/team-${i}/app-${j}/+/db`; break; // + segment in the middle
+      default: path = `kv/team-${i}/app-${j}*`; break; // glob on another mount
+    }
+    rules.push({ path, caps });
+  }
+  return rules;
+}
+
+export const policyHcl = (rules) =>
+  rules.map((r) => `path "${r.path}" {\n  capabilities = [${r.caps.map((c) => `"${c}"`).join(', ')}]\n}\n`).join('\n');
+
+/** Vault-style match of one rule path against a request path (exact, trailing `*`, `+` segments). */
+function ruleMatches(rule, path) {
+  const glob = rule.endsWith('*');
+  const pattern = glob ? rule.slice(0, -1) : rule;
+  if (!pattern.split('/').includes('+')) return glob ? path.startsWith(pattern) : path === pattern;
+  const segs = pattern.split('/');
+  const parts = path.split('/');
+  if (glob ? parts.length < segs.length : parts.length !== segs.length) return false;
+  const fixed = glob ? segs.length - 1 : segs.length;
+  for (let k = 0; k < fixed; k++) if (segs[k] === '+' ? parts[k] === '' : segs[k] !== parts[k]) return false;
+  return !glob || parts.slice(fixed).join('/').startsWith(segs[fixed] === '+' ? '' : segs[fixed]);
+}
+
+/**
+ * opts: { duration, rounds, connections, warmup, maxForeign }. log: line printer.
+ * Resolves { policies, rulesPerPolicy, root: {rounds, rps, p50, p99}, nonroot: {…}, ratio, target, … }.
+ */
+export async function benchAcl(opts, log = console.log) {
+  const { duration, rounds, connections, warmup } = opts;
+  const maxForeignPct = opts.maxForeign ?? 15;
+  let nomad;
+  try {
+    // The generated rules must grant secret/foo exactly once (checked here, then on the server).
+    const all = Array.from({ length: POLICY_COUNT }, (_, i) => policyRules(i));
+    const matching = all.flat().filter((r) => ruleMatches(r.path, GRANTED_PATH));
+    if (matching.length !== 1 || matching[0].caps.join() !== 'read') {
+      throw new Error(`policy generator bug: ${matching.length} rules match ${GRANTED_PATH}: ${JSON.stringify(matching)}`);
+    }
+
+    nomad = await startDevServer({ rootToken: ROOT_TOKEN });
+    const rootAuth = { 'X-Nomad-Token': ROOT_TOKEN };
+    const call = async (method, p, { headers = rootAuth, body, ok = [200, 204] } = {}) => {
+      const res = await request(`${nomad.url}${p}`, { method, headers, body, timeoutMs: 5000 });
+      if (!ok.includes(res.status)) throw new Error(`${method} ${p} answered ${res.status}, expected ${ok.join(' or ')}: ${res.body}`);
+      return res.body.length ? JSON.parse(res.body.toString('utf8')) : null;
+    };
+
+    const names = all.map((_, i) => `bench-acl-${i}`);
+    for (const [i, rules] of all.entries()) await call('PUT', `/v1/sys/policy/${names[i]}`, { body: { policy: policyHcl(rules) } });
+    const stored = await call('GET', `/v1/sys/policy/${names[GRANT_AT.policy]}`);
+    if (!stored?.rules?.includes(`path "${GRANTED_PATH}"`)) throw new Error(`policy ${names[GRANT_AT.policy]} did not read back: ${JSON.stringify(stored)}`);
+
+    const created = await call('POST', '/v1/auth/token/create', { body: { policies: names, ttl: '24h' } });
+    const token = created?.auth?.client_token;
+    if (!token) throw new Error(`token create answered no auth.client_token: ${JSON.stringify(created)}`);
+    const tokenPolicies = created.auth.policies ?? [];
+    if (names.some((n) => !tokenPolicies.includes(n))) throw new Error(`token carries ${JSON.stringify(tokenPolicies)}, expected all of ${names.join(', ')}`);
+    const userAuth = { 'X-Nomad-Token': token };
+
+    await call('POST', READ_PATH, { body: { value: 'bar' } });
+
+    // One request per token first: the non-root token must read it, and must be refused elsewhere.
+    const check = async (label, headers) => {
+      const res = await request(`${nomad.url}${READ_PATH}`, { headers });
+      if (res.status !== 200) throw new Error(`${label} token: GET ${READ_PATH} answered ${res.status} (expected 200): ${res.body}`);
+      const parsed = JSON.parse(res.body.toString('utf8'));
+      if (parsed?.data?.value !== 'bar') throw new Error(`${label} token: GET ${READ_PATH} returned unexpected body: ${res.body}`);
+      return res.body.length;
+    };
+    const rootBytes = await check('root', rootAuth);
+    const userBytes = await check('non-root', userAuth);
+    const refused = await request(`${nomad.url}/v1/secret/bar`, { headers: userAuth });
+    if (refused.status < 400) throw new Error(`non-root token: GET /v1/secret/bar answered ${refused.status}; the policies grant too much`);
+    const caps = await call('POST', '/v1/sys/capabilities-self', { headers: userAuth, body: { path: GRANTED_PATH } });
+    if (JSON.stringify(caps?.capabilities) !== '["read"]') throw new Error(`non-root token: capabilities on ${GRANTED_PATH} are ${JSON.stringify(caps?.capabilities)}, expected ["read"]`);
+    log(
+      `nomad-api dev server at ${nomad.url}; ${POLICY_COUNT} policies × ${RULES_PER_POLICY} rules; non-root token policies ${tokenPolicies.length} ` +
+        `(${tokenPolicies.filter((p) => !names.includes(p)).join(', ') || 'no others'} besides the 10)`,
+    );
+    log(`GET ${READ_PATH}: root -> 200 (${rootBytes} B), non-root -> 200 (${userBytes} B); non-root on /v1/secret/bar -> ${refused.status}; capabilities-self on ${GRANTED_PATH} -> ["read"]`);
+
+    const targets = [
+      { name: 'root', headers: rootAuth },
+      { name: 'nonroot', headers: userAuth },
+    ];
+    const url = `${nomad.url}${READ_PATH}`;
+    log(`wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …' on ${url}; warm-up ${warmup}s per token, then ${rounds} round(s) of ${duration}s per token, alternating (order flips each round)`);
+
+    const pids = [nomad.handle.child.pid];
+    const measure = async (t, seconds, label) => {
+      const before = cpuSnapshot(pids);
+      const r = await runWrk(url, { threads: 1, connections, headers: t.headers, duration: seconds });
+      const cpu = cpuDelta(before, cpuSnapshot(pids));
+      r.foreignPct = cpu?.foreignPct ?? null;
+      assertClean(`acl ${t.name} ${label}`, r);
+      const other = r.foreignPct === null ? '' : `  other procs ${r.foreignPct.toFixed(0)}%${r.foreignPct >= maxForeignPct ? ' (!)' : ''}`;
+      log(`  ${label.padEnd(8)} ${t.name.padEnd(7)} ${describeWrk(r)}${other}`);
+      return r;
+    };
+    for (const t of targets) await measure(t, warmup, 'warm-up');
+    const results = { root: [], nonroot: [] };
+    let redone = 0;
+    for (let i = 1; i <= rounds; i++) {
+      const order = i % 2 ? targets : [...targets].reverse();
+      const { value: pair, attempts } = await measureUncontended(
+        async () => {
+          const pair = {};
+          for (const t of order) pair[t.name] = await measure(t, duration, `round ${i}`);
+          return pair;
+        },
+        { pids: () => pids, maxForeignPct, label: `  round ${i}`, log },
+      );
+      redone += attempts - 1;
+      for (const t of targets) results[t.name].push(pair[t.name]);
+    }
+
+    const summarise = (rs) => ({
+      rounds: rs.map((r) => ({ rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, requests: r.requests, foreignPct: r.foreignPct })),
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.latency.p50)),
+      p99: median(rs.map((r) => r.latency.p99)),
+      requests: rs.reduce((a, r) => a + (r.requests ?? 0), 0),
+    });
+    const out = {
+      policies: POLICY_COUNT,
+      rulesPerPolicy: RULES_PER_POLICY,
+      tokenPolicies,
+      connections,
+      duration,
+      rounds,
+      root: summarise(results.root),
+      nonroot: summarise(results.nonroot),
+      target: TARGET_RATIO,
+      redone,
+    };
+    out.ratio = out.nonroot.rps / out.root.rps;
+    const foreign = [...results.root, ...results.nonroot].map((r) => r.foreignPct).filter((x) => x !== null);
+    out.maxForeignPct = foreign.length ? max(foreign) : null;
+    log(`  medians: root ${Math.round(out.root.rps)} req/s, non-root ${Math.round(out.nonroot.rps)} req/s, ratio ${out.ratio.toFixed(3)}`);
+    if (out.maxForeignPct !== null && out.maxForeignPct >= maxForeignPct) {
+      log(`  warning: other processes used up to ${out.maxForeignPct.toFixed(0)}% of the machine during a measured round; numbers are skewed`);
+    }
+    return out;
+  } catch (err) {
+    if (nomad && err instanceof Error && !err.message.includes('dev server (pid')) err.message += `\n${nomad.describeFailure()}`;
+    throw err;
+  } finally {
+    await nomad?.stop();
+  }
+}
+
+const ms = (x) => `${x.toFixed(2)} ms`;
+const rate = (x) => `${Math.round(x).toLocaleString('en-US')} req/s`;
+
+/** Descriptor used by bench/run.mjs. */
+export const benchmark = {
+  id: 'acl',
+  title: `ACL: GET ${READ_PATH} with the root token vs a token of ${POLICY_COUNT} policies × ${RULES_PER_POLICY} rules`,
+  needsWrk: true,
+  run: benchAcl,
+  describe: (o) => `acl: one dev server, wrk -t1 -c${o.connections}, ${o.warmup}s warm-up + ${o.rounds} × ${o.duration}s per token, alternating`,
+  summaryRows: (r) => [
+    { what: `acl, root token GET ${READ_PATH}, median of ${r.rounds}`, result: `${rate(r.root.rps)} · p50 ${ms(r.root.p50)} · p99 ${ms(r.root.p99)}` },
+    {
+      what: `acl, non-root token (${r.policies} policies × ${r.rulesPerPolicy} rules + default), median of ${r.rounds}`,
+      result: `${rate(r.nonroot.rps)} · p50 ${ms(r.nonroot.p50)} · p99 ${ms(r.nonroot.p99)}`,
+    },
+    { what: 'acl ratio non-root / root', result: r.ratio.toFixed(2), target: `≥ ${r.target}`, met: r.ratio >= r.target },
+    ...(r.maxForeignPct === null ? [] : [{ what: 'acl: max CPU used by other processes during a kept round', result: `${r.maxForeignPct.toFixed(0)}% of the machine (${r.redone} round(s) redone)` }]),
+  ],
+};
