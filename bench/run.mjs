@@ -3,16 +3,18 @@
 // Runs each benchmark in BENCHMARKS (or the one chosen with --only=…) and prints a summary
 // block meant to be pasted into BENCHMARKS.md. To add a benchmark: write bench/<name>.mjs
 // exporting `benchmark = { id, title, needsWrk, run(opts, log), describe(opts), summaryRows(result) }`
-// and list it below (and in --only's accepted values, bench/lib/options.mjs).
+// and list it below (and in --only's accepted values, ONLY in bench/lib/options.mjs).
 import { benchmark as read } from './read.mjs';
+import { benchmark as acl } from './acl.mjs';
 import { benchmark as cold } from './cold-start.mjs';
+import { benchmark as storage } from './storage-run.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { stopAll } from './lib/proc.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
-const BENCHMARKS = [read, cold];
+const BENCHMARKS = [read, acl, cold, storage];
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 

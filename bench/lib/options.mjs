@@ -1,13 +1,17 @@
 // Benchmark options from argv (--name=value) with env fallbacks (BENCH_NAME).
+/** Benchmark ids accepted by --only (keep in step with BENCHMARKS in bench/run.mjs). */
+export const ONLY = ['read', 'acl', 'cold', 'storage'];
 const DEFS = {
   duration: { env: 'BENCH_DURATION', def: 5, num: true, help: 'seconds per measured wrk round' },
-  rounds: { env: 'BENCH_ROUNDS', def: 3, num: true, help: 'measured rounds per server (alternating bare/nomad)' },
+  rounds: { env: 'BENCH_ROUNDS', def: 3, num: true, help: 'measured rounds per server or token (read: alternating bare/nomad; acl: root/non-root)' },
   connections: { env: 'BENCH_CONNECTIONS', def: 50, num: true, help: 'wrk connections (-c); wrk always uses -t1' },
   warmup: { env: 'BENCH_WARMUP', def: 2, num: true, help: 'seconds of unmeasured warm-up per server' },
   'cold-runs': { env: 'BENCH_COLD_RUNS', def: 10, num: true, help: 'cold-start repetitions' },
+  'storage-seconds': { env: 'BENCH_STORAGE_SECONDS', def: 3, num: true, help: 'storage: seconds per wrk run and per disk baseline (bench/storage.mjs --seconds)' },
+  'storage-rounds': { env: 'BENCH_STORAGE_ROUNDS', def: 5, num: true, help: 'storage: rounds (bench/storage.mjs --rounds)' },
   'quiet-wait': { env: 'BENCH_QUIET_WAIT', def: 60, num: true, zero: true, help: 'seconds to wait for other processes to go quiet before each benchmark (0: no wait)' },
   'max-foreign': { env: 'BENCH_MAX_FOREIGN', def: 15, num: true, help: '% of the machine other processes may use during a round/run before it is redone (twice at most)' },
-  only: { env: 'BENCH_ONLY', def: '', num: false, help: 'run one benchmark: read | cold' },
+  only: { env: 'BENCH_ONLY', def: '', num: false, help: 'run one benchmark: read | acl | cold | storage' },
   check: { env: 'BENCH_CHECK', def: false, bool: true, help: 'exit 1 when a target is missed' },
 };
 
@@ -46,7 +50,7 @@ export function parseOptions(argv = process.argv.slice(2), env = process.env) {
     }
     opts[name.replace(/-(\w)/g, (_, c) => c.toUpperCase())] = v;
   }
-  if (opts.only && !['read', 'cold'].includes(opts.only)) throw new Error(`--only must be read or cold, got ${opts.only}`);
+  if (opts.only && !ONLY.includes(opts.only)) throw new Error(`--only must be one of ${ONLY.join(', ')}, got ${opts.only}`);
   opts.envOverrides = overrides;
   opts.argv = argv;
   return opts;
