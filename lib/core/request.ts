@@ -89,6 +89,8 @@ export interface AuthInfo {
 
 export interface Response {
   data?: Record<string, unknown> | null;
+  /** `data` already serialized (kv hands back the JSON it stored); used instead of `data`. */
+  dataJson?: string;
   /** For secrets that carry a lease (api.md §11). */
   secret?: LeaseInfo;
   auth?: AuthInfo;

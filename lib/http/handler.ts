@@ -128,11 +128,13 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     const rawPath = q === -1 ? url : url.slice(0, q);
     if (logger.level === 'trace') logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: rawPath });
     if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
-    let path: string;
-    try {
-      path = decodeURIComponent(rawPath.slice(PREFIX.length));
-    } catch {
-      throw new ApiError('ERR_INVALID_REQUEST', 'the request path is not valid percent-encoding');
+    let path = rawPath.slice(PREFIX.length);
+    if (path.includes('%')) {
+      try {
+        path = decodeURIComponent(path);
+      } catch {
+        throw new ApiError('ERR_INVALID_REQUEST', 'the request path is not valid percent-encoding');
+      }
     }
     const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
     const method = listed ? 'GET' : (req.method ?? 'GET');

@@ -50,7 +50,7 @@ export function envelopeJson(requestId: string, response: Response): string {
   return (
     `{"request_id":${JSON.stringify(requestId)},"lease_id":${JSON.stringify(secret?.leaseId ?? '')}` +
     `,"renewable":${secret?.renewable === true},"lease_duration":${Number(secret?.ttl ?? 0)}` +
-    `,"data":${JSON.stringify(response.data ?? null)},"wrap_info":null,"warnings":${warnings}` +
+    `,"data":${response.dataJson ?? JSON.stringify(response.data ?? null)},"wrap_info":null,"warnings":${warnings}` +
     `,"auth":${response.auth ? authJson(response.auth) : 'null'}}`
   );
 }
