@@ -7,10 +7,9 @@
 // (the order within a round flips every round). Target: non-root / root >= 0.9.
 import { startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
-import { cpuDelta, cpuSnapshot, measureUncontended } from './lib/cpu.mjs';
-import { max, median } from './lib/stats.mjs';
-import { describeWrk, runWrk } from './lib/wrk.mjs';
-import { assertClean, READ_PATH, ROOT_TOKEN } from './read.mjs';
+import { runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
+import { max } from './lib/stats.mjs';
+import { READ_PATH, ROOT_TOKEN } from './read.mjs';
 
 export const TARGET_RATIO = 0.9;
 export const POLICY_COUNT = 10;
@@ -123,48 +122,15 @@ export async function benchAcl(opts, log = console.log) {
     );
     log(`GET ${READ_PATH}: root -> 200 (${rootBytes} B), non-root -> 200 (${userBytes} B); non-root on /v1/secret/bar -> ${refused.status}; capabilities-self on ${GRANTED_PATH} -> ["read"]`);
 
-    const targets = [
-      { name: 'root', headers: rootAuth },
-      { name: 'nonroot', headers: userAuth },
-    ];
     const url = `${nomad.url}${READ_PATH}`;
+    const targets = [
+      { name: 'root', url, headers: rootAuth },
+      { name: 'nonroot', url, headers: userAuth },
+    ];
     log(`wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …' on ${url}; warm-up ${warmup}s per token, then ${rounds} round(s) of ${duration}s per token, alternating (order flips each round)`);
-
     const pids = [nomad.handle.child.pid];
-    const measure = async (t, seconds, label) => {
-      const before = cpuSnapshot(pids);
-      const r = await runWrk(url, { threads: 1, connections, headers: t.headers, duration: seconds });
-      const cpu = cpuDelta(before, cpuSnapshot(pids));
-      r.foreignPct = cpu?.foreignPct ?? null;
-      assertClean(`acl ${t.name} ${label}`, r);
-      const other = r.foreignPct === null ? '' : `  other procs ${r.foreignPct.toFixed(0)}%${r.foreignPct >= maxForeignPct ? ' (!)' : ''}`;
-      log(`  ${label.padEnd(8)} ${t.name.padEnd(7)} ${describeWrk(r)}${other}`);
-      return r;
-    };
-    for (const t of targets) await measure(t, warmup, 'warm-up');
-    const results = { root: [], nonroot: [] };
-    let redone = 0;
-    for (let i = 1; i <= rounds; i++) {
-      const order = i % 2 ? targets : [...targets].reverse();
-      const { value: pair, attempts } = await measureUncontended(
-        async () => {
-          const pair = {};
-          for (const t of order) pair[t.name] = await measure(t, duration, `round ${i}`);
-          return pair;
-        },
-        { pids: () => pids, maxForeignPct, label: `  round ${i}`, log },
-      );
-      redone += attempts - 1;
-      for (const t of targets) results[t.name].push(pair[t.name]);
-    }
+    const { results, redone } = await runAlternatingRounds({ targets, pids, connections, warmup, duration, rounds, maxForeignPct, log, label: 'acl', flipOrder: true });
 
-    const summarise = (rs) => ({
-      rounds: rs.map((r) => ({ rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, requests: r.requests, foreignPct: r.foreignPct })),
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.latency.p50)),
-      p99: median(rs.map((r) => r.latency.p99)),
-      requests: rs.reduce((a, r) => a + (r.requests ?? 0), 0),
-    });
     const out = {
       policies: POLICY_COUNT,
       rulesPerPolicy: RULES_PER_POLICY,
@@ -172,8 +138,8 @@ export async function benchAcl(opts, log = console.log) {
       connections,
       duration,
       rounds,
-      root: summarise(results.root),
-      nonroot: summarise(results.nonroot),
+      root: summariseRounds(results.root),
+      nonroot: summariseRounds(results.nonroot),
       target: TARGET_RATIO,
       redone,
     };

@@ -6,9 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
 import { spawnTracked, stopChild, waitForOutput } from './lib/proc.mjs';
-import { cpuDelta, cpuSnapshot, measureUncontended } from './lib/cpu.mjs';
-import { max, median } from './lib/stats.mjs';
-import { describeWrk, runWrk } from './lib/wrk.mjs';
+import { runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
+import { max } from './lib/stats.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT_TOKEN = 'bench-root-token';
@@ -22,16 +21,7 @@ export async function startBareServer(bodyBytes, nodeArgs = []) {
   return { url: m[1], handle };
 }
 
-export function assertClean(label, r) {
-  const errs = r.socketErrors;
-  const socketErrs = errs.connect + errs.read + errs.write + errs.timeout;
-  if (r.non2xx !== 0 || socketErrs !== 0) {
-    throw new Error(
-      `${label}: wrk saw ${r.non2xx} non-2xx/3xx responses and socket errors ${JSON.stringify(errs)}; ` +
-        `the numbers would be meaningless.\nwrk ${r.args.join(' ')}\n${r.raw}`,
-    );
-  }
-}
+export { assertClean } from './lib/rounds.mjs';
 
 /**
  * opts: { duration, rounds, connections, warmup }. log: line printer.
@@ -63,56 +53,19 @@ export async function benchRead(opts, log = console.log) {
 
     // Same request bytes to both: the bare server just ignores the token header.
     const targets = [
-      { name: 'bare', url: `${bare.url}${READ_PATH}` },
-      { name: 'nomad', url: `${nomad.url}${READ_PATH}` },
+      { name: 'bare', url: `${bare.url}${READ_PATH}`, headers: auth },
+      { name: 'nomad', url: `${nomad.url}${READ_PATH}`, headers: auth },
     ];
-    const wrkOpts = { threads: 1, connections, headers: auth };
     log(`wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …' (same request to both servers); warm-up ${warmup}s each, then ${rounds} round(s) of ${duration}s per server, alternating`);
-
     const pids = [nomad.handle.child.pid, bare.handle.child.pid];
-    // One wrk run, with the share of the machine that *other* processes used meanwhile.
-    const measure = async (t, seconds, label) => {
-      const before = cpuSnapshot(pids);
-      const r = await runWrk(t.url, { ...wrkOpts, duration: seconds });
-      const cpu = cpuDelta(before, cpuSnapshot(pids));
-      r.foreignPct = cpu?.foreignPct ?? null;
-      assertClean(`${t.name} ${label}`, r);
-      const other = r.foreignPct === null ? '' : `  other procs ${r.foreignPct.toFixed(0)}%${r.foreignPct >= maxForeignPct ? ' (!)' : ''}`;
-      log(`  ${label.padEnd(8)} ${t.name.padEnd(5)} ${describeWrk(r)}${other}`);
-      return r;
-    };
-    for (const t of targets) await measure(t, warmup, 'warm-up');
-    const results = { bare: [], nomad: [] };
-    let redone = 0;
-    for (let i = 1; i <= rounds; i++) {
-      // A round is one bare run and one nomad run; it is redone (up to twice) when other
-      // processes on this shared machine took a noticeable share of the CPU meanwhile.
-      const { value: pair, attempts } = await measureUncontended(
-        async () => {
-          const pair = {};
-          for (const t of targets) pair[t.name] = await measure(t, duration, `round ${i}`);
-          return pair;
-        },
-        { pids: () => pids, maxForeignPct, label: `  round ${i}`, log },
-      );
-      redone += attempts - 1;
-      for (const t of targets) results[t.name].push(pair[t.name]);
-    }
-
-    const summarise = (rs) => ({
-      rounds: rs.map((r) => ({ rps: r.rps, p50: r.latency.p50, p99: r.latency.p99, max: r.latency.max, requests: r.requests, foreignPct: r.foreignPct })),
-      rps: median(rs.map((r) => r.rps)),
-      p50: median(rs.map((r) => r.latency.p50)),
-      p99: median(rs.map((r) => r.latency.p99)),
-      requests: rs.reduce((a, r) => a + (r.requests ?? 0), 0),
-    });
+    const { results, redone } = await runAlternatingRounds({ targets, pids, connections, warmup, duration, rounds, maxForeignPct, log, label: 'read' });
     const out = {
       bodyBytes,
       connections,
       duration,
       rounds,
-      bare: summarise(results.bare),
-      nomad: summarise(results.nomad),
+      bare: summariseRounds(results.bare),
+      nomad: summariseRounds(results.nomad),
       target: TARGET_RATIO,
       redone,
     };
