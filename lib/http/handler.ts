@@ -70,6 +70,9 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
   switch (method) {
     case 'GET':
       return listed || flag(query?.get('list') ?? null, 'list') ? 'list' : 'read';
+    case 'HEAD':
+      // A GET without the body (node drops it): load balancers probe sys/health this way.
+      return 'read';
     case 'POST':
     case 'PUT':
       return 'update';

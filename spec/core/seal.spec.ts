@@ -192,6 +192,10 @@ describe('sys/health and sys/leader', () => {
     expect(active.status).toBe(200);
     expect(active.body.sealed).toBe(false);
     expect((await server.request('GET', '/v1/sys/health?activecode=299')).status).toBe(299);
+    // HEAD is a GET without the body: the status a load balancer needs, nothing else.
+    const head = await server.request('HEAD', '/v1/sys/health');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
     const leader = await server.request('GET', '/v1/sys/leader');
     expect(leader.body).toEqual({ ha_enabled: false, is_self: false, leader_address: '' });
   });
