@@ -71,4 +71,31 @@ describe('restart on file storage', () => {
     expect((await server.request('PUT', '/v1/secret/app/db', { token: child, body: { x: 1 } })).status).toBe(401);
     await stop(server);
   });
+
+  it('keeps a 3-of-5 → 2-of-3 rekey across a restart: old keys fail, new ones unseal', async () => {
+    const { dir, remove } = await tempDir();
+    cleanups.push(remove);
+    const configFile = await writeFileConfig(dir, dir);
+    let server = await start(configFile);
+    const { keys, rootToken } = await initialize(server, 5, 3);
+    await unseal(server, keys.slice(0, 3));
+    await server.request('PUT', '/v1/secret/kept', { token: rootToken, body: { value: 'through the rekey' } });
+    const { nonce } = (await server.request('PUT', '/v1/sys/rekey/init', { body: { secret_shares: 3, secret_threshold: 2 } })).body;
+    let done;
+    for (const key of [keys[1], keys[3], keys[4]]) done = await server.request('PUT', '/v1/sys/rekey/update', { body: { key, nonce } });
+    expect(done!.body.complete).toBe(true);
+    const newKeys = done!.body.keys as string[];
+    await stop(server);
+
+    server = await start(configFile);
+    expect((await server.request('GET', '/v1/sys/seal-status')).body).toMatchObject({ sealed: true, t: 2, n: 3 });
+    await server.request('PUT', '/v1/sys/unseal', { body: { key: keys[0] } });
+    const old = await server.request('PUT', '/v1/sys/unseal', { body: { key: keys[2] } });
+    expect(old.status).toBe(400);
+    expect(old.body.errors).toEqual(['unseal failed, invalid key']);
+    await unseal(server, [newKeys[1]!, newKeys[2]!]);
+    const read = await server.request('GET', '/v1/secret/kept', { token: rootToken });
+    expect(read.body.data).toEqual({ value: 'through the rekey' });
+    await stop(server);
+  });
 });
