@@ -1,6 +1,6 @@
 import { ApiError } from '../errors.js';
 import { randomUUID } from '../crypto/random.js';
-import { addRoute, createRouter, findRoute, type Router } from '../http/router.js';
+import { addRoute, createMatcher, createRouter, type Router } from '../http/router.js';
 import type { Backend, BackendFactory } from '../framework/backend.js';
 import type { Storage } from '../storage/storage.js';
 import { clearPrefix, createView } from '../storage/view.js';
@@ -84,7 +84,8 @@ type NewMount = Omit<MountEntry, 'uuid' | 'accessor'>;
  */
 export function createMountTable(barrier: Storage, resolve: BackendResolver, builtins: NewMount[], initial: NewMount[]): MountTable {
   let mounts = new Map<string, Mount>();
-  let router: Router<Mount> = createRouter();
+  // Rebuilt whole on every change to the table, so a matcher may remember its answers.
+  let matchMount = createMatcher<Mount>(createRouter());
 
   const viewPrefix = (entry: MountEntry): string => (entry.type === 'system' ? 'sys/' : `${entry.kind === 'auth' ? 'auth' : 'logical'}/${entry.uuid}/`);
 
@@ -98,7 +99,7 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
   const rebuildRouter = (): void => {
     const next: Router<Mount> = createRouter();
     for (const mount of mounts.values()) addRoute(next, `${mount.entry.path}*rest`, mount);
-    router = next;
+    matchMount = createMatcher(next);
   };
 
   const persist = async (kind: MountKind, next: Map<string, Mount>): Promise<void> => {
@@ -163,10 +164,10 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
     },
     unload() {
       mounts = new Map();
-      router = createRouter();
+      matchMount = createMatcher<Mount>(createRouter());
     },
     route(path) {
-      const match = findRoute(router, path) ?? (path.endsWith('/') ? undefined : findRoute(router, `${path}/`));
+      const match = matchMount(path) ?? (path.endsWith('/') ? undefined : matchMount(`${path}/`));
       return match ? { mount: match.value, path: match.params.rest ?? '' } : undefined;
     },
     list(kind) {

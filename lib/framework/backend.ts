@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.js';
-import { addRoute, createRouter, findRoute, type RouteMatch, type Router } from '../http/router.js';
+import { addRoute, createMatcher, createRouter, type RouteMatch, type Router } from '../http/router.js';
 import type { BackendRequest, Response } from '../core/request.js';
 import type { Storage } from '../storage/storage.js';
 import { FieldData, type FieldSchemas } from './fields.js';
@@ -106,10 +106,11 @@ export function defineBackend(spec: BackendSpec): Backend {
   const unauthenticated = createPathMatcher(spec.unauthenticated);
   const rootPaths = createPathMatcher(spec.root);
 
+  const matchPath = createMatcher(router);
   const route = (path: string): RouteMatch<PathSpec> => {
-    const match = findRoute(router, path);
-    if (!match) throw new ApiError('ERR_NOT_FOUND', 'unsupported path');
-    return match;
+    const found = matchPath(path);
+    if (!found) throw new ApiError('ERR_NOT_FOUND', 'unsupported path');
+    return found;
   };
 
   const fieldsFor = (match: RouteMatch<PathSpec>, req: BackendRequest): FieldData => {
@@ -129,22 +130,22 @@ export function defineBackend(spec: BackendSpec): Backend {
         });
       }
       const fields = fieldsFor(match, req);
-      fields.validate(req.operation === 'create' || req.operation === 'update');
+      // Writes are checked whole up front; a read's query fields are coerced as they are used.
+      if (req.operation === 'create' || req.operation === 'update') fields.validate(true);
       return handler(req, fields);
     },
     help(path) {
       if (path === '') return renderRootHelp(spec);
-      const match = findRoute(router, path);
-      if (!match) throw new ApiError('ERR_NOT_FOUND', 'unsupported path');
-      return renderPathHelp(path, match.value, allowedMethods(match.value));
+      const found = route(path);
+      return renderPathHelp(path, found.value, allowedMethods(found.value));
     },
     async exists(req) {
-      const match = findRoute(router, req.path);
+      const match = matchPath(req.path);
       if (!match?.value.existenceCheck) return undefined;
       return match.value.existenceCheck(req, fieldsFor(match, req));
     },
     allowedMethods(path) {
-      const match = findRoute(router, path);
+      const match = matchPath(path);
       return match ? allowedMethods(match.value) : [];
     },
     isUnauthenticated: unauthenticated,

@@ -134,6 +134,22 @@ function walk<T>(node: Node<T>, path: string, start: number, captured: Array<[st
   return undefined;
 }
 
+/**
+ * A matcher for a router that no longer changes, remembering recent answers: hot paths
+ * (the same secret read over and over) then cost one map lookup. Callers must treat the
+ * returned match, params included, as read-only.
+ */
+export function createMatcher<T>(router: Router<T>, limit = 1024): (path: string) => RouteMatch<T> | undefined {
+  const memo = new Map<string, RouteMatch<T> | undefined>();
+  return (path) => {
+    if (memo.has(path)) return memo.get(path);
+    const match = findRoute(router, path);
+    if (memo.size >= limit) memo.clear();
+    memo.set(path, match);
+    return match;
+  };
+}
+
 /** Every pattern in match order, for help listings and the OpenAPI document. */
 export function listRoutes<T>(router: Router<T>): Array<Leaf<T>> {
   const out: Array<Leaf<T>> = [];
