@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 
-/** A small HTTP client for specs: any method (LIST included), raw bodies, TLS options. */
+/** A small HTTP client for specs: any method (LIST included), raw bodies, every TLS option. */
 
 export interface HttpOptions {
   method?: string;
@@ -12,6 +12,8 @@ export interface HttpOptions {
   ca?: string | Buffer;
   rejectUnauthorized?: boolean;
   agent?: http.Agent;
+  /** Any other node:https option (client certificates, servername, TLS versions). */
+  tls?: https.RequestOptions;
 }
 
 export interface HttpResult {
@@ -20,6 +22,9 @@ export interface HttpResult {
   text: string;
   /** The parsed JSON body, or undefined when the body is empty or not JSON. */
   body: any;
+  /** Whether the agent sent this request on a connection an earlier request used. */
+  reused: boolean;
+  localPort: number | undefined;
 }
 
 export function httpRequest(url: string, options: HttpOptions = {}): Promise<HttpResult> {
@@ -33,11 +38,12 @@ export function httpRequest(url: string, options: HttpOptions = {}): Promise<Htt
     const req = lib.request(
       target,
       {
+        ...options.tls,
         method: options.method ?? 'GET',
         headers: { ...(payload !== undefined ? { 'Content-Length': String(Buffer.byteLength(payload)) } : {}), ...options.headers },
-        agent: options.agent,
-        ca: options.ca,
-        rejectUnauthorized: options.rejectUnauthorized,
+        agent: options.agent ?? options.tls?.agent,
+        ca: options.ca ?? options.tls?.ca,
+        rejectUnauthorized: options.rejectUnauthorized ?? options.tls?.rejectUnauthorized,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -50,7 +56,7 @@ export function httpRequest(url: string, options: HttpOptions = {}): Promise<Htt
           } catch {
             body = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body, reused: req.reusedSocket, localPort: res.socket?.localPort });
         });
         res.on('error', reject);
       },

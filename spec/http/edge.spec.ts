@@ -6,6 +6,7 @@ import { defaultConfig } from '../../lib/config.js';
 import { createRequestHandler } from '../../lib/http/handler.js';
 import { startListener } from '../../lib/http/listener.js';
 import { silentLogger } from '../../lib/log.js';
+import { httpRequest, type HttpResult } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -17,15 +18,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 const LIMIT = 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-interface Sent {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-  body: any;
-  /** Whether the agent sent this request on a connection an earlier request used. */
-  reused: boolean;
-  localPort: number | undefined;
-}
+type Sent = HttpResult;
 
 interface SendOptions {
   method?: string;
@@ -38,33 +31,9 @@ interface SendOptions {
 
 /** node:http with any method (LIST included), reporting which connection answered. */
 function send(server: TestServer, path: string, options: SendOptions = {}): Promise<Sent> {
-  const payload =
-    options.body === undefined ? undefined
-    : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body
-    : JSON.stringify(options.body);
   const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers['X-Nomad-Token'] = options.token;
-  if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${server.url}${path}`, { method: options.method ?? 'GET', headers, agent: options.agent });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body, reused: req.reusedSocket, localPort: res.socket?.localPort });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+  return httpRequest(`${server.url}${path}`, { method: options.method, headers, body: options.body, agent: options.agent });
 }
 
 interface RawResponse {

@@ -1,9 +1,8 @@
 import https from 'node:https';
-import type { IncomingHttpHeaders } from 'node:http';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListenerConfig } from '../../lib/config.js';
-import { httpRequest } from '../helpers/http.js';
+import { httpRequest, type HttpResult } from '../helpers/http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { testTls } from '../helpers/tls.js';
 
@@ -15,44 +14,14 @@ import { testTls } from '../helpers/tls.js';
 
 const certs = testTls();
 
-interface Sent {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: any;
-  /** Whether the agent sent this request on a connection an earlier request used. */
-  reused: boolean;
-  localPort: number | undefined;
-}
+type Sent = HttpResult;
 
 type SendOptions = Omit<https.RequestOptions, 'headers'> & { headers?: Record<string, string>; body?: unknown };
 
 /** An HTTPS request with every TLS option of node:https (client certificates included). */
 function send(url: string, options: SendOptions = {}): Promise<Sent> {
-  const { body, ...rest } = options;
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = https.request(url, {
-      ...rest,
-      headers: { ...(payload === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(payload)) }), ...rest.headers },
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: text === '' ? undefined : JSON.parse(text),
-          reused: req.reusedSocket,
-          localPort: res.socket?.localPort,
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const { body, headers, method, ...tlsOptions } = options;
+  return httpRequest(url, { method, headers, body, tls: tlsOptions });
 }
 
 /** The error a failed request or handshake ends with, or a failure if it succeeded. */
