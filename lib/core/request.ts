@@ -12,8 +12,6 @@ export type Operation = 'read' | 'create' | 'update' | 'delete' | 'list' | 'help
 export interface TlsInfo {
   /** The DER of the client certificate the peer presented, if any (not verified by the listener). */
   peerCertificate?: Buffer;
-  /** The DER chain the peer presented, leaf first. */
-  peerChain?: Buffer[];
 }
 
 export interface Request {

@@ -2,7 +2,7 @@ import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../../lib/storage/faulty.js';
 import { httpRequest } from '../helpers/http.js';
-import { initialize, startProgram, unseal, writeFileConfig, type ProgramServer } from './process.js';
+import { initialize, runCleanups, startTracked, unseal, writeFileConfig, type Cleanups, type ProgramServer } from './process.js';
 import { tempDir } from './temp.js';
 
 /**
@@ -24,19 +24,9 @@ interface KeyState {
   inFlight?: string | null;
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(configFile: string): Promise<ProgramServer> {
-  const server = await startProgram(configFile);
-  cleanups.push(async () => {
-    server.proc.kill('SIGKILL');
-    await server.proc.exited;
-  });
-  return server;
-}
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
+const start = (configFile: string): Promise<ProgramServer> => startTracked(configFile, cleanups);
 
 /** Writes, overwrites and deletes from CLIENTS clients until `killAfter` writes were acknowledged, then kill -9. */
 async function writeUntilKilled(server: ProgramServer, token: string, states: Map<string, KeyState>, random: () => number, killAfter: number, tag: string): Promise<void> {

@@ -35,6 +35,23 @@ export async function startProgram(configFile: string): Promise<ProgramServer> {
   };
 }
 
+/** Cleanups registered by a spec file and run (last first) after each test. */
+export type Cleanups = Array<() => Promise<void>>;
+
+export async function runCleanups(cleanups: Cleanups): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+}
+
+/** Starts the program and makes sure it is killed after the test, however the test ends. */
+export async function startTracked(configFile: string, cleanups: Cleanups): Promise<ProgramServer> {
+  const server = await startProgram(configFile);
+  cleanups.push(async () => {
+    server.proc.kill('SIGKILL');
+    await server.proc.exited;
+  });
+  return server;
+}
+
 export async function initialize(server: ProgramServer, shares = 1, threshold = 1): Promise<{ keys: string[]; rootToken: string }> {
   const res = await server.request('PUT', '/v1/sys/init', { body: { secret_shares: shares, secret_threshold: threshold } });
   if (res.status !== 200) throw new Error(`init failed: ${res.status} ${res.text}`);

@@ -1,22 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProgram, initialize, unseal, writeFileConfig, type ProgramServer } from './process.js';
+import { initialize, runCleanups, startTracked, unseal, writeFileConfig, type Cleanups, type ProgramServer } from './process.js';
 import { tempDir } from './temp.js';
 
 /** The restart story (issue #3, item 4): a server on `file` storage restarts sealed, and after unseal everything is back. */
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(configFile: string): Promise<ProgramServer> {
-  const server = await startProgram(configFile);
-  cleanups.push(async () => {
-    server.proc.kill('SIGKILL');
-    await server.proc.exited;
-  });
-  return server;
-}
+const cleanups: Cleanups = [];
+afterEach(() => runCleanups(cleanups));
+const start = (configFile: string): Promise<ProgramServer> => startTracked(configFile, cleanups);
 
 async function stop(server: ProgramServer): Promise<void> {
   server.proc.kill('SIGTERM');
