@@ -30,7 +30,8 @@ function ttlOf(data: Record<string, unknown>): number | undefined {
 }
 
 async function read(req: BackendRequest): Promise<Response | null> {
-  const raw = await req.storage.get(requireKey(req.path));
+  const key = requireKey(req.path);
+  const raw = req.storage.peek?.(key) ?? (await req.storage.get(key));
   if (raw === null) return null;
   // The stored text is JSON.stringify's own output: it goes into the answer as is, and is
   // parsed only when it may carry a ttl.

@@ -37,7 +37,8 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     clientToken: mountPoint === 'auth/token/' ? req.clientToken : '',
   });
 
-  const run = async (backend: Backend, req: Request, breq: BackendRequest): Promise<Response | null> => {
+  // Not async: a help answer needs no promise, and the backend's own promise is passed through.
+  const run = (backend: Backend, req: Request, breq: BackendRequest): Response | Promise<Response | null> => {
     if (req.operation === 'help') return { data: { help: backend.help(breq.path), see_also: null }, raw: true };
     if (req.unsupportedMethod) {
       const allow = backend.allowedMethods(breq.path);
@@ -82,7 +83,7 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
 
   return async (req) => {
     if (ALWAYS_AVAILABLE.has(req.path)) {
-      return run(deps.sysBackend, req, backendRequest(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
+      return await run(deps.sysBackend, req, backendRequest(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
     }
     if (!deps.isUnsealed()) {
       // Sealing a sealed server is a no-op that needs no token.
@@ -93,7 +94,9 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     const backend = route?.mount.backend;
     const open = route !== undefined && route.mount.backend.isUnauthenticated(route.path);
     // Token and ACL before routing: a caller without access learns nothing about what exists.
-    const auth = open ? null : await authenticate(core.tokens, req.clientToken);
+    const authenticating = open ? null : authenticate(core.tokens, req.clientToken);
+    // Awaited only when it is a promise: a cached token costs no trip through the microtask queue.
+    const auth = authenticating instanceof Promise ? await authenticating : authenticating;
     try {
       const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
       if (auth && !auth.caller.root) await authorize(core.policies, auth.caller, req, backend, breq);

@@ -44,6 +44,8 @@ export interface TokenStore {
   /** Stores a new entry for a freshly generated (or given) token. */
   create(fields: Omit<TokenEntry, 'hash' | 'accessor' | 'creationTime' | 'lastRenewalTime'>, id?: string): Promise<{ token: string; entry: TokenEntry }>;
   lookup(token: string): Promise<TokenEntry | null>;
+  /** The entry if it is cached (no storage read, no waiting); undefined means "ask `lookup`". */
+  peek(token: string): TokenEntry | undefined;
   lookupByHash(hash: string): Promise<TokenEntry | null>;
   lookupAccessor(accessor: string): Promise<TokenEntry | null>;
   save(entry: TokenEntry): Promise<void>;
@@ -129,7 +131,10 @@ export function createTokenStore(barrier: Storage): TokenStore {
     },
     async lookup(token) {
       if (token === '') return null;
-      return store.lookupByHash(hash(token));
+      return await store.lookupByHash(hash(token));
+    },
+    peek(token) {
+      return token === '' ? undefined : cache.get(hash(token));
     },
     async lookupByHash(key) {
       const cached = cache.get(key);

@@ -26,6 +26,8 @@ export interface KeyStatus {
 export interface Barrier extends Storage {
   /** True until `unseal` succeeds, and again after `seal`. */
   readonly sealed: boolean;
+  /** A decrypted value from the read cache, as a copy; undefined when sealed or not cached. */
+  peek(key: string): Uint8Array | undefined;
   /** Whether a keyring exists in physical storage. */
   initialized(): Promise<boolean>;
   /** Creates a keyring (term 1) encrypted by `masterKey`; the barrier stays sealed. */
@@ -321,6 +323,11 @@ export function createBarrier(physical: Storage): Barrier {
 
     keyStatus() {
       return statusOf(unsealed().active);
+    },
+
+    peek(key) {
+      // Sealed or reserved: `get` gives the error.
+      return keyring === null || key === KEYRING_PATH ? undefined : cache.get(key);
     },
 
     async get(key) {

@@ -96,6 +96,8 @@ function pickHandler(spec: PathSpec, op: PathOperation): Handler | undefined {
   return ops[op];
 }
 
+const NO_FIELDS: FieldSchemas = {};
+
 export function defineBackend(spec: BackendSpec): Backend {
   const router: Router<PathSpec> = createRouter();
   for (const path of spec.paths) {
@@ -113,10 +115,7 @@ export function defineBackend(spec: BackendSpec): Backend {
     return found;
   };
 
-  const fieldsFor = (match: RouteMatch<PathSpec>, req: BackendRequest): FieldData => {
-    const raw = match.value.anyFields || Object.keys(match.params).length > 0 ? { ...req.data, ...match.params } : req.data;
-    return new FieldData(match.value.fields ?? {}, raw);
-  };
+  const fieldsFor = (match: RouteMatch<PathSpec>, req: BackendRequest): FieldData => new FieldData(match.value.fields ?? NO_FIELDS, req.data, match.params);
 
   return {
     spec,
@@ -132,7 +131,7 @@ export function defineBackend(spec: BackendSpec): Backend {
       const fields = fieldsFor(match, req);
       // Writes are checked whole up front; a read's query fields are coerced as they are used.
       if (req.operation === 'create' || req.operation === 'update') fields.validate(true);
-      return handler(req, fields);
+      return await handler(req, fields);
     },
     help(path) {
       if (path === '') return renderRootHelp(spec);

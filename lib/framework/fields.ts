@@ -66,28 +66,39 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 /** The validated fields of one request: URL captures win over body fields of the same name. */
 export class FieldData {
   readonly #schemas: FieldSchemas;
-  readonly #raw: Record<string, unknown>;
-  readonly #cache = new Map<string, unknown>();
+  readonly #data: Record<string, unknown>;
+  readonly #params: Record<string, string> | undefined;
+  // Made on first use: most reads never look at a field, and every request builds a FieldData.
+  #cache: Map<string, unknown> | undefined;
 
-  constructor(schemas: FieldSchemas, raw: Record<string, unknown>) {
+  /** `params` are the URL captures; they are looked up before `data` (the body or query). */
+  constructor(schemas: FieldSchemas, data: Record<string, unknown>, params?: Record<string, string>) {
     this.#schemas = schemas;
-    this.#raw = raw;
+    this.#data = data;
+    this.#params = params;
+  }
+
+  #input(name: string): unknown {
+    const params = this.#params;
+    return params !== undefined && Object.hasOwn(params, name) ? params[name] : this.#data[name];
   }
 
   /** The coerced value, the declared default, or undefined. */
   get<V = unknown>(name: string): V {
-    if (this.#cache.has(name)) return this.#cache.get(name) as V;
+    const cache = (this.#cache ??= new Map<string, unknown>());
+    if (cache.has(name)) return cache.get(name) as V;
     const schema = this.#schemas[name];
     if (!schema) throw new Error(`field '${name}' is not declared`);
-    const raw = this.#raw[name];
+    const raw = this.#input(name);
     const value = raw === undefined || raw === null ? schema.default : coerceField(name, schema, raw);
-    this.#cache.set(name, value);
+    cache.set(name, value);
     return value as V;
   }
 
   /** Whether the request supplied the field at all. */
   has(name: string): boolean {
-    return this.#raw[name] !== undefined && this.#raw[name] !== null;
+    const raw = this.#input(name);
+    return raw !== undefined && raw !== null;
   }
 
   /** Validates every declared field present and, for writes, that required ones are there. */
@@ -99,10 +110,5 @@ export class FieldData {
       }
       if (this.has(name)) this.get(name);
     }
-  }
-
-  /** The raw merged input, for backends that store arbitrary data (kv). */
-  get raw(): Record<string, unknown> {
-    return this.#raw;
   }
 }

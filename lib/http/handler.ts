@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { ApiError, statusOf } from '../errors.js';
-import { randomUUID } from '../crypto/random.js';
+import { nextRequestId } from './request-id.js';
 import type { Core } from '../core/core.js';
 import type { Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
@@ -120,7 +120,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   };
 
   return (req, res) => {
-    const requestId = randomUUID();
+    const requestId = nextRequestId();
     const listed = takeListMark(req);
     handle(req, res, requestId, listed).catch((err: unknown) => fail(res, err, requestId));
   };

@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureVersion } from 'node:tls';
 import type { ListenerConfig } from '../config.js';
-import { randomUUID } from '../crypto/random.js';
+import { nextRequestId } from './request-id.js';
 import { adoptForList } from './list-method.js';
 
 /**
@@ -52,7 +52,7 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
     const body = JSON.stringify({ errors: [message] });
     socket.write(
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nCache-Control: no-store\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${nextRequestId()}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy(err);

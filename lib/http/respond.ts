@@ -42,16 +42,21 @@ function authJson(auth: NonNullable<Response['auth']>): string {
 
 /**
  * The response envelope of api.md §5, assembled around the serialized data: only `data`,
- * `warnings` and `auth` vary in shape, so the fixed frame is written by hand.
+ * `warnings` and `auth` vary in shape, so the fixed frame is written by hand. `requestId`
+ * comes from request-id.ts (hex digits and dashes), so it needs no escaping.
  */
 export function envelopeJson(requestId: string, response: Response): string {
   const secret = response.secret;
-  const warnings = response.warnings && response.warnings.length > 0 ? JSON.stringify(response.warnings) : 'null';
+  const leaseId = secret?.leaseId;
+  const warnings = response.warnings !== undefined && response.warnings.length > 0 ? JSON.stringify(response.warnings) : 'null';
   return (
-    `{"request_id":${JSON.stringify(requestId)},"lease_id":${JSON.stringify(secret?.leaseId ?? '')}` +
-    `,"renewable":${secret?.renewable === true},"lease_duration":${Number(secret?.ttl ?? 0)}` +
-    `,"data":${response.dataJson ?? JSON.stringify(response.data ?? null)},"wrap_info":null,"warnings":${warnings}` +
-    `,"auth":${response.auth ? authJson(response.auth) : 'null'}}`
+    '{"request_id":"' + requestId +
+    '","lease_id":' + (leaseId ? JSON.stringify(leaseId) : '""') +
+    ',"renewable":' + (secret?.renewable === true) +
+    ',"lease_duration":' + (secret === undefined ? 0 : Number(secret.ttl)) +
+    ',"data":' + (response.dataJson ?? JSON.stringify(response.data ?? null)) +
+    ',"wrap_info":null,"warnings":' + warnings +
+    ',"auth":' + (response.auth ? authJson(response.auth) : 'null') + '}'
   );
 }
 

@@ -17,6 +17,12 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** Immediate children of `prefix`, sorted, folders suffixed with `/`. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Optional: the value when it is already in memory, with no I/O and no waiting; undefined
+   * means "ask `get`" (it says nothing about whether the key exists). Hot reads use it to
+   * finish without a trip through the event loop.
+   */
+  peek?(key: string): Uint8Array | undefined;
 }
 
 /** A storage that owns resources (files, sockets, locks) to release on shutdown. */

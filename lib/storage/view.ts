@@ -6,11 +6,13 @@ import type { Storage } from './storage.js';
  */
 export function createView(storage: Storage, prefix: string): Storage {
   if (prefix !== '' && !prefix.endsWith('/')) throw new Error(`view prefix must end in '/': ${prefix}`);
+  const peek = storage.peek?.bind(storage);
   return {
     get: (key) => storage.get(prefix + key),
     put: (key, value) => storage.put(prefix + key, value),
     delete: (key) => storage.delete(prefix + key),
     list: (sub) => storage.list(prefix + sub),
+    peek: peek ? (key) => peek(prefix + key) : undefined,
   };
 }
 

@@ -5,6 +5,7 @@ import { type Barrier, createBarrier, KEYRING_PATH } from '../../lib/crypto/barr
 import { setRandomSource } from '../../lib/crypto/random.js';
 import { createInmemStorage } from '../../lib/storage/inmem.js';
 import type { Storage } from '../../lib/storage/storage.js';
+import { createView } from '../../lib/storage/view.js';
 
 const MASTER = Buffer.alloc(32, 0x11);
 const OTHER = Buffer.alloc(32, 0x22);
@@ -275,6 +276,49 @@ describe('barrier storage', () => {
     await physical.put(KEYRING_PATH, keyring);
     expect(await codeOf(barrier.unseal(MASTER))).toMatch(/^ERR_(INVALID_KEY|INTEGRITY)$/);
     expect(barrier.sealed).toBe(true);
+  });
+});
+
+describe('barrier peek (the synchronous read of a cached value)', () => {
+  it('knows only what a read has decrypted since the last write, and never while sealed', async () => {
+    const barrier = await unsealedBarrier();
+    await barrier.put('secret/a', Buffer.from('alpha'));
+    expect(barrier.peek('secret/a')).toBeUndefined();
+    expect(barrier.peek('secret/missing')).toBeUndefined();
+    await barrier.get('secret/a');
+    expect(Buffer.from(barrier.peek('secret/a')!).toString()).toBe('alpha');
+
+    await barrier.put('secret/a', Buffer.from('alpha2'));
+    expect(barrier.peek('secret/a')).toBeUndefined();
+    await barrier.get('secret/a');
+    expect(Buffer.from(barrier.peek('secret/a')!).toString()).toBe('alpha2');
+
+    await barrier.delete('secret/a');
+    expect(barrier.peek('secret/a')).toBeUndefined();
+    expect(barrier.peek(KEYRING_PATH)).toBeUndefined();
+
+    await barrier.put('secret/b', Buffer.from('beta'));
+    await barrier.get('secret/b');
+    barrier.seal();
+    expect(barrier.peek('secret/b')).toBeUndefined();
+  });
+
+  it('hands out a copy: changing it leaves the cached value alone', async () => {
+    const barrier = await unsealedBarrier();
+    await barrier.put('secret/a', Buffer.from('alpha'));
+    await barrier.get('secret/a');
+    barrier.peek('secret/a')!.fill(0);
+    expect(Buffer.from(barrier.peek('secret/a')!).toString()).toBe('alpha');
+  });
+
+  it('is passed through a view under the view\'s prefix', async () => {
+    const barrier = await unsealedBarrier();
+    const view = createView(barrier, 'logical/x/');
+    await view.put('k', Buffer.from('value'));
+    await view.get('k');
+    expect(Buffer.from(view.peek!('k')!).toString()).toBe('value');
+    expect(Buffer.from(barrier.peek('logical/x/k')!).toString()).toBe('value');
+    expect(createView(createInmemStorage(), 'p/').peek).toBeUndefined();
   });
 });
 
