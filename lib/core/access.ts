@@ -70,33 +70,46 @@ export async function capabilitiesOn(policies: PolicyStore, caller: CallerAuth, 
 }
 
 /**
- * Decides whether the caller may perform the request. A write needs `create` when nothing
- * exists at the path yet and `update` when something does (the backend's existence check);
- * where a path cannot tell, either capability will do. Root paths also need `sudo`.
+ * Decides whether the caller may perform the request; throws permission denied, or returns
+ * a promise when it must wait (an ACL not compiled yet, a write's existence check). A write
+ * needs `create` when nothing exists at the path yet and `update` when something does (the
+ * backend's existence check); where a path cannot tell, either capability will do. Root
+ * paths also need `sudo`.
  */
-export async function authorize(
+export function authorize(
   policies: PolicyStore,
   caller: CallerAuth,
   req: Request,
   backend: Backend | undefined,
   backendRequest: BackendRequest | undefined,
-): Promise<void> {
+): void | Promise<void> {
   if (caller.root) return;
-  const caps = await capabilitiesOn(policies, caller, req.path);
-  const deny = (): never => {
-    throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied');
-  };
+  const acl = policies.peekAcl(caller.policies);
+  if (acl === undefined) {
+    return policies.acl(caller.policies).then((compiled) => decide(compiled.capabilities(req.path), req, backend, backendRequest));
+  }
+  return decide(acl.capabilities(req.path), req, backend, backendRequest);
+}
+
+function deny(): never {
+  throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied');
+}
+
+function decide(caps: number, req: Request, backend: Backend | undefined, backendRequest: BackendRequest | undefined): void | Promise<void> {
   if (caps === 0 || caps & CAP.deny) deny();
   if (backend && backendRequest && backend.isRootPath(backendRequest.path) && !(caps & CAP.sudo)) deny();
   // Help and an unsupported method need any capability at all: they reveal only the route.
   if (req.operation === 'help' || req.unsupportedMethod) return;
-  let needed = NEEDED[req.operation];
   if (req.operation === 'update' && backend && backendRequest) {
-    const exists = await backend.exists(backendRequest);
-    if (exists === false) needed = CAP.create;
-    else if (exists === undefined) needed = CAP.create | CAP.update;
-    if (exists === undefined ? (caps & needed) === 0 : (caps & needed) !== needed) deny();
-    return;
+    return backend.exists(backendRequest).then((exists) => {
+      if (exists === undefined) {
+        if ((caps & (CAP.create | CAP.update)) === 0) deny();
+      } else {
+        const needed = exists ? CAP.update : CAP.create;
+        if ((caps & needed) !== needed) deny();
+      }
+    });
   }
+  const needed = NEEDED[req.operation];
   if ((caps & needed) !== needed) deny();
 }

@@ -4,7 +4,7 @@ import type { Backend } from '../framework/backend.js';
 import type { Storage } from '../storage/storage.js';
 import { authenticate, authorize, type Authenticated } from './access.js';
 import type { Core } from './core.js';
-import type { Mount } from './mounts.js';
+import type { Mount, RouteResult } from './mounts.js';
 import type { BackendRequest, Request, Response } from './request.js';
 
 /**
@@ -81,9 +81,25 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     }
   };
 
-  return async (req) => {
+  /** Registers a lease when the answer needs one; waits only then. */
+  const settle = (mount: Mount, breq: BackendRequest, response: Response | null): Response | null | Promise<Response | null> =>
+    finish(mount, response) ? lease(mount, breq, response!).then(() => response) : response;
+
+  /** Authorization onwards. Each step waits only when it has to: a cached read takes no promise until the backend's. */
+  const dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticated | null): Response | null | Promise<Response | null> => {
+    const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
+    const proceed = (): Response | null | Promise<Response | null> => {
+      if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
+      const answered = run(route.mount.backend, req, breq);
+      return answered instanceof Promise ? answered.then((response) => settle(route.mount, breq, response)) : settle(route.mount, breq, answered);
+    };
+    const authorizing = auth && !auth.caller.root ? authorize(core.policies, auth.caller, req, route?.mount.backend, breq) : undefined;
+    return authorizing instanceof Promise ? authorizing.then(proceed) : proceed();
+  };
+
+  const handle = (req: Request): Response | null | Promise<Response | null> => {
     if (ALWAYS_AVAILABLE.has(req.path)) {
-      return await run(deps.sysBackend, req, backendRequest(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
+      return run(deps.sysBackend, req, backendRequest(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
     }
     if (!deps.isUnsealed()) {
       // Sealing a sealed server is a no-op that needs no token.
@@ -91,22 +107,27 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
       throw new ApiError('ERR_SEALED', 'nomad is sealed');
     }
     const route = core.mounts.route(req.path);
-    const backend = route?.mount.backend;
-    const open = route !== undefined && route.mount.backend.isUnauthenticated(route.path);
     // Token and ACL before routing: a caller without access learns nothing about what exists.
-    const authenticating = open ? null : authenticate(core.tokens, req.clientToken);
-    // Awaited only when it is a promise: a cached token costs no trip through the microtask queue.
-    const auth = authenticating instanceof Promise ? await authenticating : authenticating;
+    if (route !== undefined && route.mount.backend.isUnauthenticated(route.path)) return dispatch(req, route, null);
+    const authenticating = authenticate(core.tokens, req.clientToken);
+    if (authenticating instanceof Promise) return authenticating.then((auth) => afterUse(req, route, auth));
+    return afterUse(req, route, authenticating);
+  };
+
+  /** The last allowed use of a token is spent: the token goes, with its children and leases, whatever the outcome. */
+  const afterUse = (req: Request, route: RouteResult | undefined, auth: Authenticated): Response | null | Promise<Response | null> => {
+    if (!auth.exhausted) return dispatch(req, route, auth);
+    const revoke = (): Promise<void> => core.tokenManager.revokeTree(auth.entry.hash);
+    return new Promise<Response | null>((resolve) => resolve(dispatch(req, route, auth))).finally(revoke);
+  };
+
+  // The pipeline itself answers with a promise always (errors included); inside, nothing waits that need not.
+  return (req) => {
     try {
-      const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
-      if (auth && !auth.caller.root) await authorize(core.policies, auth.caller, req, backend, breq);
-      if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
-      const response = await run(route.mount.backend, req, breq);
-      if (finish(route.mount, response)) await lease(route.mount, breq, response!);
-      return response;
-    } finally {
-      // The last allowed use is spent: the token goes, with its children and leases.
-      if (auth?.exhausted) await core.tokenManager.revokeTree(auth.entry.hash);
+      const answer = handle(req);
+      return answer instanceof Promise ? answer : Promise.resolve(answer);
+    } catch (err) {
+      return Promise.reject(err);
     }
   };
 }

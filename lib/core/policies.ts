@@ -43,6 +43,8 @@ export interface PolicyStore {
   delete(name: string): Promise<void>;
   /** The compiled ACL for a token's policies (unknown names grant nothing). */
   acl(names: readonly string[]): Promise<Acl>;
+  /** The compiled ACL if it is cached; undefined means "ask `acl`". */
+  peekAcl(names: readonly string[]): Acl | undefined;
 }
 
 interface StoredPolicy {
@@ -70,6 +72,15 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
     }
     if (startedAt === generation) parsed.set(name, policy);
     return policy;
+  };
+
+  const setKey = (names: readonly string[]): string => {
+    let key = setKeys.get(names);
+    if (key === undefined) {
+      key = [...names].sort().join('\n');
+      setKeys.set(names, key);
+    }
+    return key;
   };
 
   const changed = (name: string): void => {
@@ -110,12 +121,11 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
       await view.delete(key);
       changed(key);
     },
+    peekAcl(names) {
+      return acls.get(setKey(names));
+    },
     async acl(names) {
-      let key = setKeys.get(names);
-      if (key === undefined) {
-        key = [...names].sort().join('\n');
-        setKeys.set(names, key);
-      }
+      const key = setKey(names);
       const cached = acls.get(key);
       if (cached) return cached;
       const startedAt = generation;

@@ -83,6 +83,13 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
   }
 }
 
+interface ParsedRequest {
+  request: Request;
+  /** The HTTP method, `GET` for a `LIST`. */
+  method: string;
+  secure: boolean;
+}
+
 export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { core, logger, maxRequestSize } = options;
 
@@ -119,13 +126,53 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     sendJson(res, response.status ?? 200, request.id, body, extra);
   };
 
-  return (req, res) => {
-    const requestId = nextRequestId();
-    const listed = takeListMark(req);
-    handle(req, res, requestId, listed).catch((err: unknown) => fail(res, err, requestId));
+  /** Hands the request to core and its answer (or error) to the client. */
+  const dispatch = (res: ServerResponse, request: Request, secure: boolean): void => {
+    core.handleRequest(request).then(
+      (response) => {
+        try {
+          answer(res, request, response, secure);
+        } catch (err) {
+          fail(res, err, request.id);
+        }
+      },
+      (err: unknown) => fail(res, err, request.id),
+    );
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, listed: boolean): Promise<void> {
+  // Not async, on purpose: the common request (no body) goes from here to core without a
+  // promise of its own, and big async frames are allocated on every call.
+  return (req, res) => {
+    const requestId = nextRequestId();
+    let parsed: ParsedRequest;
+    try {
+      parsed = parseRequest(req, requestId, takeListMark(req));
+    } catch (err) {
+      fail(res, err, requestId);
+      return;
+    }
+    const { request, method, secure } = parsed;
+    if (!hasBody(req)) {
+      dispatch(res, request, secure);
+      return;
+    }
+    readBody(req, maxRequestSize).then(
+      (body) => {
+        try {
+          // As in Vault, a read's parameters come from the query string, whatever the body says.
+          if (WRITE_METHODS.has(method) && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body);
+        } catch (err) {
+          fail(res, err, requestId);
+          return;
+        }
+        dispatch(res, request, secure);
+      },
+      (err: unknown) => fail(res, err, requestId),
+    );
+  };
+
+  /** The core Request for a node request, body aside (its data is filled in once read); throws on a bad path or query. */
+  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean): ParsedRequest {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -145,25 +192,18 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     const mapped = operationOf(method, listed, query);
     const operation: Operation = help ? 'help' : (mapped ?? 'read');
 
-    let data: Record<string, unknown> = {};
     const plainQuery: Record<string, string> = {};
     if (query) {
       for (const [key, value] of query) if (key !== 'help' && key !== 'list') plainQuery[key] = value;
     }
-    if (hasBody(req)) {
-      const body = await readBody(req, maxRequestSize);
-      if (WRITE_METHODS.has(method)) data = parseJsonObject(body);
-    }
-    // As in Vault, a read's parameters come from the query string.
-    if (operation === 'read' || operation === 'list') data = plainQuery;
-
     const socket = req.socket as TLSSocket;
     const secure = socket.encrypted === true;
     const request: Request = {
       id: requestId,
       operation,
       path,
-      data,
+      // A read's parameters are its query; a write's come from the body, once read.
+      data: operation === 'read' || operation === 'list' ? plainQuery : {},
       query: plainQuery,
       clientToken: clientTokenOf(req.headers),
       remoteAddress: socket.remoteAddress ?? '',
@@ -173,7 +213,6 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       request.tls = peer && peer.raw ? { peerCertificate: peer.raw } : {};
     }
     if (mapped === null && !help) request.unsupportedMethod = method;
-    const response = await core.handleRequest(request);
-    answer(res, request, response, secure);
+    return { request, method, secure };
   }
 }

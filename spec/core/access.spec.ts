@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isApiError } from '../../lib/errors.js';
-import { authenticate } from '../../lib/core/access.js';
+import { authenticate, authorize } from '../../lib/core/access.js';
+import type { Request } from '../../lib/core/request.js';
 import { startCore, type TestCore } from '../helpers/core.js';
 
 let current: TestCore | undefined;
@@ -68,5 +69,47 @@ describe('authenticate', () => {
     expect(last).toBeInstanceOf(Promise);
     expect((await last).exhausted).toBe(true);
     await expect(authenticate(c.tokens, token)).rejects.toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+  });
+});
+
+describe('authorize', () => {
+  const request = (operation: Request['operation'], path: string): Request => ({ id: 't', operation, path, data: {}, query: {}, clientToken: '', remoteAddress: '' });
+
+  it('decides without waiting once the ACL is compiled, and waits for a write\'s existence check', async () => {
+    const { core: c } = await core();
+    await c.policies.put('reader', 'path "secret/*" { capabilities = ["read", "create"] }');
+    const { token } = await c.tokenManager.create(null, { path: 'auth/token/create', policies: ['reader'] }, true);
+    const { caller } = await authenticate(c.tokens, token);
+    const route = c.mounts.route('secret/a')!;
+    const breq = (req: Request) => ({ ...req, path: route.path, mountPoint: 'secret/', storage: route.mount.storage, caller });
+
+    const read = request('read', 'secret/a');
+    const first = authorize(c.policies, caller, read, route.mount.backend, breq(read));
+    expect(first).toBeInstanceOf(Promise);
+    await first;
+    expect(authorize(c.policies, caller, read, route.mount.backend, breq(read))).toBeUndefined();
+    // Denials are thrown, not returned as rejected promises, on the synchronous path.
+    const del = request('delete', 'secret/a');
+    expect(isApiError(thrownBy(() => authorize(c.policies, caller, del, route.mount.backend, breq(del))), 'ERR_PERMISSION_DENIED')).toBe(true);
+
+    // Nothing at secret/a yet: a write creates, which this policy allows; once it exists, it updates, which it does not.
+    const write = request('update', 'secret/a');
+    const creating = authorize(c.policies, caller, write, route.mount.backend, breq(write));
+    expect(creating).toBeInstanceOf(Promise);
+    await creating;
+    await route.mount.storage.put('a', Buffer.from('{"v":1}'));
+    await expect(authorize(c.policies, caller, write, route.mount.backend, breq(write))).rejects.toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
+  });
+
+  it('forgets compiled ACLs when a policy changes', async () => {
+    const { core: c } = await core();
+    await c.policies.put('p', 'path "secret/*" { capabilities = ["read"] }');
+    const { token } = await c.tokenManager.create(null, { path: 'auth/token/create', policies: ['p'] }, true);
+    const { caller } = await authenticate(c.tokens, token);
+    await authorize(c.policies, caller, request('read', 'secret/x'), undefined, undefined);
+    expect(c.policies.peekAcl(caller.policies)).toBeDefined();
+    await c.policies.put('p', 'path "secret/*" { capabilities = ["deny"] }');
+    expect(c.policies.peekAcl(caller.policies)).toBeUndefined();
+    await expect(authorize(c.policies, caller, request('read', 'secret/x'), undefined, undefined)).rejects.toMatchObject({ code: 'ERR_PERMISSION_DENIED' });
   });
 });
