@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { defineBackend, type Backend, type BackendContext } from '../framework/backend.js';
-import type { BackendRequest, Response } from '../core/request.js';
+import type { Answer, BackendRequest, Response } from '../core/request.js';
 
 /**
  * Key/value secret storage, version 1 semantics (api.md §10, the seed's `secret/`):
@@ -29,10 +29,15 @@ function ttlOf(data: Record<string, unknown>): number | undefined {
   }
 }
 
-async function read(req: BackendRequest): Promise<Response | null> {
+/** A cached secret is answered at once; anything else waits for storage. */
+function read(req: BackendRequest): Answer {
   const key = requireKey(req.path);
-  const raw = req.storage.peek?.(key) ?? (await req.storage.get(key));
-  if (raw === null) return null;
+  const cached = req.storage.peek?.(key);
+  if (cached !== undefined) return secretOf(cached);
+  return req.storage.get(key).then((raw) => (raw === null ? null : secretOf(raw)));
+}
+
+function secretOf(raw: Uint8Array): Response {
   // The stored text is JSON.stringify's own output: it goes into the answer as is, and is
   // parsed only when it may carry a ttl.
   const text = decoder.decode(raw);

@@ -27,7 +27,7 @@ import {
   writeSealConfig,
   type SealConfig,
 } from './seal.js';
-import type { Request, Response } from './request.js';
+import type { Answer, Request, Response } from './request.js';
 
 /**
  * The core: the seal state machine, and the components that live while unsealed (mount
@@ -79,7 +79,13 @@ export interface Core {
   unseal(key: unknown): Promise<SealStatus>;
   resetUnseal(): SealStatus;
   seal(): Promise<void>;
+  /** Runs a request through the pipeline; errors come as rejections. */
   handleRequest(req: Request): Promise<Response | null>;
+  /**
+   * The same, answering at once when nothing has to wait (the HTTP edge's fast path); errors
+   * found before any wait are thrown, later ones come as rejections.
+   */
+  handleRequestNow(req: Request): Answer;
 }
 
 const NO_TTL = { defaultLeaseTtl: 0, maxLeaseTtl: 0 };
@@ -270,7 +276,15 @@ export function createCore(options: CoreOptions): Core {
       });
     },
 
-    handleRequest: (req) => pipeline(req),
+    handleRequest: (req) => {
+      try {
+        const answer = pipeline(req);
+        return answer instanceof Promise ? answer : Promise.resolve(answer);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    },
+    handleRequestNow: (req) => pipeline(req),
   };
 
   sysBackend = createSysBackend(core);

@@ -5,7 +5,7 @@ import type { Storage } from '../storage/storage.js';
 import { authenticate, authorize, type Authenticated } from './access.js';
 import type { Core } from './core.js';
 import type { Mount, RouteResult } from './mounts.js';
-import type { BackendRequest, Request, Response } from './request.js';
+import type { Answer, BackendRequest, Request, Response } from './request.js';
 
 /**
  * The one request pipeline (api.md §2 order): sealed (503) → token (401) → ACL (401) →
@@ -21,7 +21,11 @@ export interface PipelineDeps {
   isUnsealed(): boolean;
 }
 
-export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) => Promise<Response | null> {
+/**
+ * The pipeline answers at once when nothing had to wait (a cached token, ACL and secret),
+ * else with a promise; errors found before any wait are thrown.
+ */
+export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) => Answer {
   const backendRequest = (req: Request, mountPoint: string, path: string, storage: Storage, auth: Authenticated | null): BackendRequest => ({
     id: req.id,
     operation: req.operation,
@@ -37,8 +41,8 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     clientToken: mountPoint === 'auth/token/' ? req.clientToken : '',
   });
 
-  // Not async: a help answer needs no promise, and the backend's own promise is passed through.
-  const run = (backend: Backend, req: Request, breq: BackendRequest): Response | Promise<Response | null> => {
+  // Not async: a help answer needs no promise, and the backend's answer is passed through.
+  const run = (backend: Backend, req: Request, breq: BackendRequest): Answer => {
     if (req.operation === 'help') return { data: { help: backend.help(breq.path), see_also: null }, raw: true };
     if (req.unsupportedMethod) {
       const allow = backend.allowedMethods(breq.path);
@@ -82,13 +86,13 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
   };
 
   /** Registers a lease when the answer needs one; waits only then. */
-  const settle = (mount: Mount, breq: BackendRequest, response: Response | null): Response | null | Promise<Response | null> =>
+  const settle = (mount: Mount, breq: BackendRequest, response: Response | null): Answer =>
     finish(mount, response) ? lease(mount, breq, response!).then(() => response) : response;
 
   /** Authorization onwards. Each step waits only when it has to: a cached read takes no promise until the backend's. */
-  const dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticated | null): Response | null | Promise<Response | null> => {
+  const dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticated | null): Answer => {
     const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
-    const proceed = (): Response | null | Promise<Response | null> => {
+    const proceed = (): Answer => {
       if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
       const answered = run(route.mount.backend, req, breq);
       return answered instanceof Promise ? answered.then((response) => settle(route.mount, breq, response)) : settle(route.mount, breq, answered);
@@ -97,7 +101,7 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
     return authorizing instanceof Promise ? authorizing.then(proceed) : proceed();
   };
 
-  const handle = (req: Request): Response | null | Promise<Response | null> => {
+  const handle = (req: Request): Answer => {
     if (ALWAYS_AVAILABLE.has(req.path)) {
       return run(deps.sysBackend, req, backendRequest(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
     }
@@ -115,19 +119,11 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
   };
 
   /** The last allowed use of a token is spent: the token goes, with its children and leases, whatever the outcome. */
-  const afterUse = (req: Request, route: RouteResult | undefined, auth: Authenticated): Response | null | Promise<Response | null> => {
+  const afterUse = (req: Request, route: RouteResult | undefined, auth: Authenticated): Answer => {
     if (!auth.exhausted) return dispatch(req, route, auth);
     const revoke = (): Promise<void> => core.tokenManager.revokeTree(auth.entry.hash);
     return new Promise<Response | null>((resolve) => resolve(dispatch(req, route, auth))).finally(revoke);
   };
 
-  // The pipeline itself answers with a promise always (errors included); inside, nothing waits that need not.
-  return (req) => {
-    try {
-      const answer = handle(req);
-      return answer instanceof Promise ? answer : Promise.resolve(answer);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  };
+  return handle;
 }

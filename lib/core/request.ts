@@ -101,3 +101,9 @@ export interface Response {
   /** A login answer: the edge sets the `token` cookie (api.md §4). */
   setCookie?: boolean;
 }
+
+/**
+ * What handlers give back: the answer itself when nothing had to wait (a cached read), or a
+ * promise of it. Answering without a promise lets the edge reply within the same turn.
+ */
+export type Answer = Response | null | Promise<Response | null>;

@@ -1,6 +1,6 @@
 import { ApiError } from '../errors.js';
 import { addRoute, createMatcher, createRouter, type RouteMatch, type Router } from '../http/router.js';
-import type { BackendRequest, Response } from '../core/request.js';
+import type { Answer, BackendRequest } from '../core/request.js';
 import type { Storage } from '../storage/storage.js';
 import { FieldData, type FieldSchemas } from './fields.js';
 import { renderPathHelp, renderRootHelp } from './help.js';
@@ -12,7 +12,8 @@ import { renderPathHelp, renderRootHelp } from './help.js';
  */
 
 export type PathOperation = 'read' | 'create' | 'update' | 'delete' | 'list';
-export type Handler = (req: BackendRequest, fields: FieldData) => Promise<Response | null>;
+/** May answer at once or with a promise (see Answer); errors may be thrown either way. */
+export type Handler = (req: BackendRequest, fields: FieldData) => Answer;
 
 export interface PathSpec {
   /** Router pattern relative to the mount: `keys/:name`, `*path` (see http/router.ts). */
@@ -52,8 +53,11 @@ export interface BackendContext {
 
 export interface Backend {
   readonly spec: BackendSpec;
-  /** Runs a non-help operation; null means "nothing here" (404 on read, 204 on write). */
-  handle(req: BackendRequest): Promise<Response | null>;
+  /**
+   * Runs a non-help operation; null means "nothing here" (404 on read, 204 on write). The
+   * answer may come at once (see Answer); errors always come as a rejected promise.
+   */
+  handle(req: BackendRequest): Answer;
   /** Help text for a path inside the mount; '' is the mount root, which lists its routes. */
   help(path: string): string;
   /** Whether a write to this path would update an existing entry; undefined when the path cannot tell. */
@@ -119,8 +123,9 @@ export function defineBackend(spec: BackendSpec): Backend {
 
   return {
     spec,
-    // Not async: the handler's own promise is handed back as it is (an async wrapper would
-    // cost a promise and two extra ticks on every request); errors still arrive as rejections.
+    // Not async: the handler's answer is handed back as it is, at once or as its own promise
+    // (an async wrapper would cost a promise and two ticks on every request); errors are
+    // turned into rejections.
     handle(req) {
       try {
         if (req.operation === 'help') throw new Error('help is answered by Backend.help, not handle');

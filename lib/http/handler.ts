@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { ApiError, statusOf } from '../errors.js';
 import { nextRequestId } from './request-id.js';
 import type { Core } from '../core/core.js';
-import type { Operation, Request, Response } from '../core/request.js';
+import type { Answer, Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
 import { hasBody, parseJsonObject, readBody } from './body.js';
 import { takeListMark } from './list-method.js';
@@ -126,18 +126,32 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     sendJson(res, response.status ?? 200, request.id, body, extra);
   };
 
-  /** Hands the request to core and its answer (or error) to the client. */
+  const reply = (res: ServerResponse, request: Request, response: Response | null, secure: boolean): void => {
+    try {
+      answer(res, request, response, secure);
+    } catch (err) {
+      fail(res, err, request.id);
+    }
+  };
+
+  /**
+   * Hands the request to core and its answer (or error) to the client. A cached read is
+   * answered within this call, as a bare node:http server would; the rest when ready.
+   */
   const dispatch = (res: ServerResponse, request: Request, secure: boolean): void => {
-    core.handleRequest(request).then(
-      (response) => {
-        try {
-          answer(res, request, response, secure);
-        } catch (err) {
-          fail(res, err, request.id);
-        }
-      },
-      (err: unknown) => fail(res, err, request.id),
-    );
+    let answered: Answer;
+    try {
+      answered = core.handleRequestNow(request);
+    } catch (err) {
+      fail(res, err, request.id);
+      return;
+    }
+    if (answered instanceof Promise) {
+      answered.then(
+        (response) => reply(res, request, response, secure),
+        (err: unknown) => fail(res, err, request.id),
+      );
+    } else reply(res, request, answered, secure);
   };
 
   // Not async, on purpose: the common request (no body) goes from here to core without a

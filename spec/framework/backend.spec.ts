@@ -32,9 +32,11 @@ const echo: BackendSpec = {
   ],
 };
 
-async function errorOf(promise: Promise<unknown>) {
+/** Backend.handle reports errors as rejections, never as throws: a throw here fails the test. */
+async function errorOf(answer: unknown) {
+  expect(answer).toBeInstanceOf(Promise);
   try {
-    await promise;
+    await answer;
   } catch (err) {
     return err;
   }
