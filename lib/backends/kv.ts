@@ -32,11 +32,12 @@ function ttlOf(data: Record<string, unknown>): number | undefined {
 /** A cached secret is answered at once; anything else waits for storage. */
 function read(req: BackendRequest): Answer {
   const key = requireKey(req.path);
-  const cached = req.storage.peek?.(key);
-  if (cached !== undefined) return secretOf(cached);
+  const cached = req.storage.peek?.(key, secretOf);
+  if (cached !== undefined) return cached;
   return req.storage.get(key).then((raw) => (raw === null ? null : secretOf(raw)));
 }
 
+/** Reads `raw` without keeping it: it may be the barrier's cached bytes, lent by peek. */
 function secretOf(raw: Uint8Array): Response {
   // The stored text is JSON.stringify's own output: it goes into the answer as is, and is
   // parsed only when it may carry a ttl.

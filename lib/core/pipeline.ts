@@ -89,16 +89,20 @@ export function createPipeline(core: Core, deps: PipelineDeps): (req: Request) =
   const settle = (mount: Mount, breq: BackendRequest, response: Response | null): Answer =>
     finish(mount, response) ? lease(mount, breq, response!).then(() => response) : response;
 
-  /** Authorization onwards. Each step waits only when it has to: a cached read takes no promise until the backend's. */
+  /** Authorization onwards. Each step waits only when it has to: a cached read takes no promise at all. */
   const dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticated | null): Answer => {
     const breq = route ? backendRequest(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
-    const proceed = (): Answer => {
-      if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
-      const answered = run(route.mount.backend, req, breq);
-      return answered instanceof Promise ? answered.then((response) => settle(route.mount, breq, response)) : settle(route.mount, breq, answered);
-    };
-    const authorizing = auth && !auth.caller.root ? authorize(core.policies, auth.caller, req, route?.mount.backend, breq) : undefined;
-    return authorizing instanceof Promise ? authorizing.then(proceed) : proceed();
+    if (auth && !auth.caller.root) {
+      const authorizing = authorize(core.policies, auth.caller, req, route?.mount.backend, breq);
+      if (authorizing instanceof Promise) return authorizing.then(() => proceed(req, route, breq));
+    }
+    return proceed(req, route, breq);
+  };
+
+  const proceed = (req: Request, route: RouteResult | undefined, breq: BackendRequest | undefined): Answer => {
+    if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
+    const answered = run(route.mount.backend, req, breq);
+    return answered instanceof Promise ? answered.then((response) => settle(route.mount, breq, response)) : settle(route.mount, breq, answered);
   };
 
   const handle = (req: Request): Answer => {

@@ -26,8 +26,8 @@ export interface KeyStatus {
 export interface Barrier extends Storage {
   /** True until `unseal` succeeds, and again after `seal`. */
   readonly sealed: boolean;
-  /** A decrypted value from the read cache, as a copy; undefined when sealed or not cached. */
-  peek(key: string): Uint8Array | undefined;
+  /** `read` over a decrypted value in the read cache (see Storage.peek); undefined when sealed or not cached. */
+  peek<T>(key: string, read: (value: Uint8Array) => T): T | undefined;
   /** Whether a keyring exists in physical storage. */
   initialized(): Promise<boolean>;
   /** Creates a keyring (term 1) encrypted by `masterKey`; the barrier stays sealed. */
@@ -325,9 +325,9 @@ export function createBarrier(physical: Storage): Barrier {
       return statusOf(unsealed().active);
     },
 
-    peek(key) {
+    peek(key, read) {
       // Sealed or reserved: `get` gives the error.
-      return keyring === null || key === KEYRING_PATH ? undefined : cache.get(key);
+      return keyring === null || key === KEYRING_PATH ? undefined : cache.peek(key, read);
     },
 
     async get(key) {

@@ -12,6 +12,8 @@
 export interface PlaintextCache {
   /** A copy of the cached value, or undefined. */
   get(key: string): Buffer | undefined;
+  /** `read` lent the cached bytes themselves (it must neither change nor keep them), or undefined. */
+  peek<T>(key: string, read: (value: Uint8Array) => T): T | undefined;
   /** The current sequence number, to pass back to `fill`. */
   readonly sequence: number;
   fill(key: string, value: Buffer, sequenceAtStart: number): void;
@@ -61,6 +63,12 @@ export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 
       if (!entry) return undefined;
       entry.used = true;
       return Buffer.from(entry.value);
+    },
+    peek(key, read) {
+      const entry = entries.get(key);
+      if (!entry) return undefined;
+      entry.used = true;
+      return read(entry.value);
     },
     get sequence() {
       return sequence;

@@ -24,6 +24,7 @@ export interface HandlerOptions {
 }
 
 const PREFIX = '/v1/';
+const NO_HEADERS: HeaderList = Object.freeze([]);
 const WRITE_METHODS = new Set(['POST', 'PUT']);
 
 function flag(value: string | null, name: string): boolean {
@@ -83,13 +84,6 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
   }
 }
 
-interface ParsedRequest {
-  request: Request;
-  /** The HTTP method, `GET` for a `LIST`. */
-  method: string;
-  secure: boolean;
-}
-
 export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { core, logger, maxRequestSize } = options;
 
@@ -102,17 +96,17 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       return;
     }
     const apiError = err as ApiError;
-    const extra: HeaderList = apiError.headers ? Object.entries(apiError.headers).flat() : [];
+    let extra: HeaderList = apiError.headers ? Object.entries(apiError.headers).flat() : NO_HEADERS;
     if (apiError.code === 'ERR_BODY_TOO_LARGE') {
       // Stop reading: the rest of the body is never consumed, so the connection cannot be reused.
-      extra.push('Connection', 'close');
+      extra = [...extra, 'Connection', 'close'];
       res.once('finish', () => res.socket?.destroy());
     }
     sendErrors(res, status, requestId, [apiError.message], extra);
   };
 
-  const answer = (res: ServerResponse, request: Request, response: Response | null, secure: boolean): void => {
-    const extra: HeaderList = response?.headers ? Object.entries(response.headers).flat() : [];
+  const answer = (res: ServerResponse, request: Request, response: Response | null): void => {
+    let extra: HeaderList = response?.headers ? Object.entries(response.headers).flat() : NO_HEADERS;
     if (response === null) {
       if (request.operation === 'read' || request.operation === 'list') {
         sendErrors(res, 404, request.id, [`no value found at '${request.path}'`], extra);
@@ -120,15 +114,16 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       return;
     }
     if (response.setCookie && response.auth) {
-      extra.push('Set-Cookie', tokenCookie(response.auth.clientToken, response.auth.leaseDuration, secure));
+      // Only requests over TLS carry `tls`: their cookie gets `Secure`.
+      extra = [...extra, 'Set-Cookie', tokenCookie(response.auth.clientToken, response.auth.leaseDuration, request.tls !== undefined)];
     }
     const body = response.raw ? JSON.stringify(response.data ?? {}) : envelopeJson(request.id, response);
     sendJson(res, response.status ?? 200, request.id, body, extra);
   };
 
-  const reply = (res: ServerResponse, request: Request, response: Response | null, secure: boolean): void => {
+  const reply = (res: ServerResponse, request: Request, response: Response | null): void => {
     try {
-      answer(res, request, response, secure);
+      answer(res, request, response);
     } catch (err) {
       fail(res, err, request.id);
     }
@@ -138,7 +133,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
    * Hands the request to core and its answer (or error) to the client. A cached read is
    * answered within this call, as a bare node:http server would; the rest when ready.
    */
-  const dispatch = (res: ServerResponse, request: Request, secure: boolean): void => {
+  const dispatch = (res: ServerResponse, request: Request): void => {
     let answered: Answer;
     try {
       answered = core.handleRequestNow(request);
@@ -148,45 +143,45 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     if (answered instanceof Promise) {
       answered.then(
-        (response) => reply(res, request, response, secure),
+        (response) => reply(res, request, response),
         (err: unknown) => fail(res, err, request.id),
       );
-    } else reply(res, request, answered, secure);
+    } else reply(res, request, answered);
   };
 
   // Not async, on purpose: the common request (no body) goes from here to core without a
   // promise of its own, and big async frames are allocated on every call.
   return (req, res) => {
     const requestId = nextRequestId();
-    let parsed: ParsedRequest;
+    let request: Request;
     try {
-      parsed = parseRequest(req, requestId, takeListMark(req));
+      request = parseRequest(req, requestId, takeListMark(req));
     } catch (err) {
       fail(res, err, requestId);
       return;
     }
-    const { request, method, secure } = parsed;
     if (!hasBody(req)) {
-      dispatch(res, request, secure);
+      dispatch(res, request);
       return;
     }
     readBody(req, maxRequestSize).then(
       (body) => {
         try {
           // As in Vault, a read's parameters come from the query string, whatever the body says.
-          if (WRITE_METHODS.has(method) && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body);
+          // (A LIST arrives here as GET: its request line was rewritten.)
+          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body);
         } catch (err) {
           fail(res, err, requestId);
           return;
         }
-        dispatch(res, request, secure);
+        dispatch(res, request);
       },
       (err: unknown) => fail(res, err, requestId),
     );
   };
 
   /** The core Request for a node request, body aside (its data is filled in once read); throws on a bad path or query. */
-  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean): ParsedRequest {
+  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean): Request {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -211,7 +206,6 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       for (const [key, value] of query) if (key !== 'help' && key !== 'list') plainQuery[key] = value;
     }
     const socket = req.socket as TLSSocket;
-    const secure = socket.encrypted === true;
     const request: Request = {
       id: requestId,
       operation,
@@ -222,11 +216,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       clientToken: clientTokenOf(req.headers),
       remoteAddress: socket.remoteAddress ?? '',
     };
-    if (secure) {
+    if (socket.encrypted === true) {
       const peer = socket.getPeerCertificate(true);
       request.tls = peer && peer.raw ? { peerCertificate: peer.raw } : {};
     }
     if (mapped === null && !help) request.unsupportedMethod = method;
-    return { request, method, secure };
+    return request;
   }
 }

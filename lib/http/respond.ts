@@ -7,16 +7,23 @@ import type { Response } from '../core/request.js';
  * they are, where building and spreading header objects cost more than the JSON itself.
  */
 
-export type HeaderList = string[];
+/** Read-only: the no-extra-headers case shares one frozen empty list. */
+export type HeaderList = readonly string[];
 
-export function sendJson(res: ServerResponse, status: number, requestId: string, body: string | undefined, extra: HeaderList = []): void {
-  const headers = ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra];
+const NO_HEADERS: HeaderList = Object.freeze([]);
+
+export function sendJson(res: ServerResponse, status: number, requestId: string, body: string | undefined, extra: HeaderList = NO_HEADERS): void {
   if (body === undefined || status === 204) {
-    res.writeHead(status, headers);
+    res.writeHead(status, ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra]);
     res.end();
     return;
   }
-  headers.push('Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)));
+  const length = String(Buffer.byteLength(body));
+  // The usual answer's headers in one array literal: one allocation, no growing.
+  const headers =
+    extra.length === 0
+      ? ['Cache-Control', 'no-store', 'X-Request-Id', requestId, 'Content-Type', 'application/json', 'Content-Length', length]
+      : ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra, 'Content-Type', 'application/json', 'Content-Length', length];
   res.writeHead(status, headers);
   res.end(body);
 }
@@ -48,17 +55,17 @@ function authJson(auth: NonNullable<Response['auth']>): string {
 export function envelopeJson(requestId: string, response: Response): string {
   const secret = response.secret;
   const leaseId = secret?.leaseId;
-  const warnings = response.warnings !== undefined && response.warnings.length > 0 ? JSON.stringify(response.warnings) : 'null';
-  return (
-    '{"request_id":"' + requestId +
-    '","lease_id":' + (leaseId ? JSON.stringify(leaseId) : '""') +
-    ',"renewable":' + (secret?.renewable === true) +
-    ',"lease_duration":' + (secret === undefined ? 0 : Number(secret.ttl)) +
-    ',"data":' + (response.dataJson ?? JSON.stringify(response.data ?? null)) +
-    ',"wrap_info":null,"warnings":' + warnings +
-    ',"auth":' + (response.auth ? authJson(response.auth) : 'null') + '}'
-  );
+  const renewable = secret?.renewable === true;
+  // Most answers have no lease, no warnings and no auth: their fixed text is one literal each.
+  const lease = leaseId || renewable ? `","lease_id":${JSON.stringify(leaseId ?? '')},"renewable":${renewable},"lease_duration":` : NO_LEASE;
+  const warnings = response.warnings !== undefined && response.warnings.length > 0 ? JSON.stringify(response.warnings) : null;
+  const tail = warnings === null && !response.auth ? PLAIN_TAIL : `,"wrap_info":null,"warnings":${warnings ?? 'null'},"auth":${response.auth ? authJson(response.auth) : 'null'}}`;
+  const data = response.dataJson ?? JSON.stringify(response.data ?? null);
+  return '{"request_id":"' + requestId + lease + (secret === undefined ? 0 : Number(secret.ttl)) + ',"data":' + data + tail;
 }
+
+const NO_LEASE = '","lease_id":"","renewable":false,"lease_duration":';
+const PLAIN_TAIL = ',"wrap_info":null,"warnings":null,"auth":null}';
 
 /** api.md §4: the login cookie; HttpOnly and SameSite keep it away from scripts and other sites. */
 export function tokenCookie(token: string, maxAge: number, secure: boolean): string {

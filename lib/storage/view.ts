@@ -12,7 +12,7 @@ export function createView(storage: Storage, prefix: string): Storage {
     put: (key, value) => storage.put(prefix + key, value),
     delete: (key) => storage.delete(prefix + key),
     list: (sub) => storage.list(prefix + sub),
-    peek: peek ? (key) => peek(prefix + key) : undefined,
+    peek: peek ? (key, read) => peek(prefix + key, read) : undefined,
   };
 }
 

@@ -280,35 +280,47 @@ describe('barrier storage', () => {
 });
 
 describe('barrier peek (the synchronous read of a cached value)', () => {
+  const text = (value: Uint8Array): string => Buffer.from(value).toString();
+
   it('knows only what a read has decrypted since the last write, and never while sealed', async () => {
     const barrier = await unsealedBarrier();
     await barrier.put('secret/a', Buffer.from('alpha'));
-    expect(barrier.peek('secret/a')).toBeUndefined();
-    expect(barrier.peek('secret/missing')).toBeUndefined();
+    expect(barrier.peek('secret/a', text)).toBeUndefined();
+    expect(barrier.peek('secret/missing', text)).toBeUndefined();
     await barrier.get('secret/a');
-    expect(Buffer.from(barrier.peek('secret/a')!).toString()).toBe('alpha');
+    expect(barrier.peek('secret/a', text)).toBe('alpha');
 
     await barrier.put('secret/a', Buffer.from('alpha2'));
-    expect(barrier.peek('secret/a')).toBeUndefined();
+    expect(barrier.peek('secret/a', text)).toBeUndefined();
     await barrier.get('secret/a');
-    expect(Buffer.from(barrier.peek('secret/a')!).toString()).toBe('alpha2');
+    expect(barrier.peek('secret/a', text)).toBe('alpha2');
 
     await barrier.delete('secret/a');
-    expect(barrier.peek('secret/a')).toBeUndefined();
-    expect(barrier.peek(KEYRING_PATH)).toBeUndefined();
+    expect(barrier.peek('secret/a', text)).toBeUndefined();
+    expect(barrier.peek(KEYRING_PATH, text)).toBeUndefined();
 
     await barrier.put('secret/b', Buffer.from('beta'));
     await barrier.get('secret/b');
     barrier.seal();
-    expect(barrier.peek('secret/b')).toBeUndefined();
+    expect(barrier.peek('secret/b', text)).toBeUndefined();
   });
 
-  it('hands out a copy: changing it leaves the cached value alone', async () => {
+  it('lends the bytes to the reader only when cached, and returns what the reader returns', async () => {
     const barrier = await unsealedBarrier();
     await barrier.put('secret/a', Buffer.from('alpha'));
+    const seen: string[] = [];
+    const read = (value: Uint8Array): number => {
+      seen.push(text(value));
+      return value.length;
+    };
+    expect(barrier.peek('secret/a', read)).toBeUndefined();
+    expect(seen).toEqual([]);
     await barrier.get('secret/a');
-    barrier.peek('secret/a')!.fill(0);
-    expect(Buffer.from(barrier.peek('secret/a')!).toString()).toBe('alpha');
+    expect(barrier.peek('secret/a', read)).toBe(5);
+    expect(seen).toEqual(['alpha']);
+    // get still hands out copies: changing one leaves what peek lends alone.
+    (await barrier.get('secret/a'))!.fill(0);
+    expect(barrier.peek('secret/a', text)).toBe('alpha');
   });
 
   it('is passed through a view under the view\'s prefix', async () => {
@@ -316,8 +328,8 @@ describe('barrier peek (the synchronous read of a cached value)', () => {
     const view = createView(barrier, 'logical/x/');
     await view.put('k', Buffer.from('value'));
     await view.get('k');
-    expect(Buffer.from(view.peek!('k')!).toString()).toBe('value');
-    expect(Buffer.from(barrier.peek('logical/x/k')!).toString()).toBe('value');
+    expect(view.peek!('k', text)).toBe('value');
+    expect(barrier.peek('logical/x/k', text)).toBe('value');
     expect(createView(createInmemStorage(), 'p/').peek).toBeUndefined();
   });
 });

@@ -10,6 +10,22 @@ describe('the barrier plaintext cache', () => {
     expect(cache.get('a')!.toString()).toBe('secret');
   });
 
+  it('lends its own bytes to peek, counts that as a use, and forgets them on clear', () => {
+    const cache = createPlaintextCache(10_000, 2_000);
+    const value = Buffer.alloc(1_000, 1);
+    expect(cache.peek('k0', (v) => v.length)).toBeUndefined();
+    for (let i = 0; i < 9; i++) cache.fill(`k${i}`, value, cache.sequence);
+    let lent: Uint8Array | undefined;
+    expect(cache.peek('k0', (v) => ((lent = v), v.length))).toBe(1_000);
+    // k0 was used, so the next fill evicts k1, the oldest entry not used since.
+    cache.fill('k9', value, cache.sequence);
+    expect(cache.peek('k0', () => true)).toBe(true);
+    expect(cache.peek('k1', () => true)).toBeUndefined();
+    cache.clear();
+    expect(lent!.every((b) => b === 0)).toBe(true);
+    expect(cache.peek('k0', () => true)).toBeUndefined();
+  });
+
   it('never fills with a value read across a write or a seal', () => {
     const cache = createPlaintextCache();
     const before = cache.sequence;
