@@ -18,14 +18,17 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
     res.end();
     return;
   }
-  const length = String(Buffer.byteLength(body));
+  // Encoded once here: node then writes its header text (latin1) and these bytes as they
+  // are, where a string body would be measured, joined to the header and encoded again.
+  const bytes = Buffer.from(body, 'utf8');
+  const length = String(bytes.length);
   // The usual answer's headers in one array literal: one allocation, no growing.
   const headers =
     extra.length === 0
       ? ['Cache-Control', 'no-store', 'X-Request-Id', requestId, 'Content-Type', 'application/json', 'Content-Length', length]
       : ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra, 'Content-Type', 'application/json', 'Content-Length', length];
   res.writeHead(status, headers);
-  res.end(body);
+  res.end(bytes);
 }
 
 export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = []): void {
