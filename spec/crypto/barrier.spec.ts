@@ -332,6 +332,17 @@ describe('barrier peek (the synchronous read of a cached value)', () => {
     expect(barrier.peek('logical/x/k', text)).toBe('value');
     expect(createView(createInmemStorage(), 'p/').peek).toBeUndefined();
   });
+
+  it('keeps answering right for more keys than a view remembers joined names for', async () => {
+    const barrier = await unsealedBarrier();
+    const view = createView(barrier, 'logical/y/');
+    const keys = Array.from({ length: 1500 }, (_, i) => `k${i}`);
+    for (const key of keys) {
+      await view.put(key, Buffer.from(`value of ${key}`));
+      await view.get(key);
+    }
+    for (const key of [...keys, ...keys.slice(0, 10)]) expect(view.peek!(key, text)).toBe(`value of ${key}`);
+  });
 });
 
 describe('barrier key rotation and rekey', () => {
