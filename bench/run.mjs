@@ -8,13 +8,14 @@ import { benchmark as read } from './read.mjs';
 import { benchmark as acl } from './acl.mjs';
 import { benchmark as cold } from './cold-start.mjs';
 import { benchmark as storage } from './storage-run.mjs';
+import { benchmark as inproc } from './inproc.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { stopAll } from './lib/proc.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
-const BENCHMARKS = [read, acl, cold, storage];
+const BENCHMARKS = [read, inproc, acl, cold, storage];
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
