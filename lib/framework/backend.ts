@@ -83,7 +83,12 @@ const METHODS: Record<PathOperation, string[]> = {
 export function createPathMatcher(patterns: readonly string[] = []): (path: string) => boolean {
   const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
   const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
-  return (path) => exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix));
+  // Asked on every request (is this path open? a root path?): a plain loop, no callback.
+  return (path) => {
+    if (exact.has(path)) return true;
+    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
+    return false;
+  };
 }
 
 export function allowedMethods(spec: PathSpec): string[] {

@@ -140,12 +140,14 @@ function walk<T>(node: Node<T>, path: string, start: number, captured: Array<[st
  * returned match, params included, as read-only.
  */
 export function createMatcher<T>(router: Router<T>, limit = 1024): (path: string) => RouteMatch<T> | undefined {
-  const memo = new Map<string, RouteMatch<T> | undefined>();
+  // `null` remembers "no route", so a hit costs one lookup.
+  const memo = new Map<string, RouteMatch<T> | null>();
   return (path) => {
-    if (memo.has(path)) return memo.get(path);
+    const known = memo.get(path);
+    if (known !== undefined) return known ?? undefined;
     const match = findRoute(router, path);
     if (memo.size >= limit) memo.clear();
-    memo.set(path, match);
+    memo.set(path, match ?? null);
     return match;
   };
 }
