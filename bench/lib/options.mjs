@@ -3,7 +3,7 @@
 export const ONLY = ['read', 'inproc', 'acl', 'cold', 'storage'];
 const DEFS = {
   duration: { env: 'BENCH_DURATION', def: 5, num: true, help: 'seconds per measured wrk round' },
-  rounds: { env: 'BENCH_ROUNDS', def: 3, num: true, help: 'measured rounds per server or token (read: alternating bare/nomad; acl: root/non-root)' },
+  rounds: { env: 'BENCH_ROUNDS', def: 5, num: true, help: 'measured rounds per server or token (read: alternating bare/nomad; acl: root/non-root)' },
   connections: { env: 'BENCH_CONNECTIONS', def: 50, num: true, help: 'wrk connections (-c); wrk always uses -t1' },
   warmup: { env: 'BENCH_WARMUP', def: 2, num: true, help: 'seconds of unmeasured warm-up per server' },
   'cold-runs': { env: 'BENCH_COLD_RUNS', def: 10, num: true, help: 'cold-start repetitions' },

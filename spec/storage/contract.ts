@@ -105,6 +105,21 @@ export function exerciseStorage(name: string, create: () => Promise<StorageUnder
       expect(Buffer.from((await s.get('all-bytes'))!).equals(Buffer.from(value))).toBe(true);
     });
 
+    it('peeks, where it can, only at what get would answer now', async () => {
+      // peek is optional; where it exists it may say "don't know" (undefined), never something stale.
+      const peek = (key: string): string | undefined => s.peek?.(key, (v) => Buffer.from(v).toString());
+      for (const round of ['one', 'two']) {
+        await s.put('peeked', bytes(round));
+        expect([undefined, round]).toContain(peek('peeked'));
+        expect(Buffer.from((await s.get('peeked'))!).toString()).toBe(round);
+        expect([undefined, round]).toContain(peek('peeked'));
+      }
+      await s.delete('peeked');
+      expect(peek('peeked')).toBeUndefined();
+      expect(await s.get('peeked')).toBeNull();
+      expect(peek('peeked')).toBeUndefined();
+    });
+
     it('copies values in and out', async () => {
       const value = Buffer.from('original');
       await s.put('copy', value);
