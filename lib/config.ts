@@ -8,7 +8,7 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDuration, parseDuration } from './duration.js';
+import { formatDuration, parseDuration, parseDurationMillis } from './duration.js';
 import { parseJsonDocument } from './hcl/json.js';
 import { HclSyntaxError, parseHcl, type HclAttribute, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
 
@@ -25,6 +25,10 @@ export interface ListenerConfig {
   tlsRequireAndVerifyClientCert: boolean;
   tlsDisableClientCerts: boolean;
   maxRequestSize: number;
+  /** Milliseconds a client has to send the request headers (`http_read_header_timeout`); 0: no limit. */
+  readHeaderTimeoutMs: number;
+  /** Milliseconds a client has to send the whole request (`http_read_timeout`); 0: no limit. */
+  readTimeoutMs: number;
 }
 
 export interface StorageConfig {
@@ -61,6 +65,9 @@ export class ConfigError extends Error {
 
 const DEFAULT_TTL = 768 * 3600;
 const DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024;
+/** Slow clients: headers within 10 s (Vault's default too), a whole request within 60 s (Vault: 30 s). */
+const DEFAULT_READ_HEADER_TIMEOUT_MS = 10_000;
+const DEFAULT_READ_TIMEOUT_MS = 60_000;
 const JSON_BLOCKS = { listener: 1, storage: 1, backend: 1 };
 
 type Fail = (reason: string) => never;
@@ -101,6 +108,8 @@ const LISTENER_KEYS: Record<string, [keyof ListenerConfig, Reader]> = {
   tls_require_and_verify_client_cert: ['tlsRequireAndVerifyClientCert', readBool],
   tls_disable_client_certs: ['tlsDisableClientCerts', readBool],
   max_request_size: ['maxRequestSize', readSize],
+  http_read_header_timeout: ['readHeaderTimeoutMs', readTimeout],
+  http_read_timeout: ['readTimeoutMs', readTimeout],
 };
 
 const DEFAULT_SETTINGS = {
@@ -209,6 +218,8 @@ function defaultListener(): ListenerConfig {
     tlsRequireAndVerifyClientCert: false,
     tlsDisableClientCerts: false,
     maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
+    readHeaderTimeoutMs: DEFAULT_READ_HEADER_TIMEOUT_MS,
+    readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
   };
 }
 
@@ -230,6 +241,11 @@ function readListener(block: HclBlock, file: string): ListenerConfig {
     for (const [key, present] of [['tls_cert_file', config.tlsCertFile], ['tls_key_file', config.tlsKeyFile]] as const) {
       if (present === undefined) failer(file, block.line, `${prefix}.${key}`)('required unless tls_disable = true');
     }
+  }
+  if (config.readTimeoutMs > 0 && config.readHeaderTimeoutMs > config.readTimeoutMs) {
+    // The headers are part of the request: their limit cannot outlast the whole request's.
+    const key = lines.has('http_read_header_timeout') ? 'http_read_header_timeout' : 'http_read_timeout';
+    failer(file, lines.get(key) ?? block.line, `${prefix}.${key}`)('http_read_header_timeout cannot be longer than http_read_timeout');
   }
   if (config.tlsRequireAndVerifyClientCert && config.tlsDisableClientCerts) {
     const line = lines.get('tls_require_and_verify_client_cert')!;
@@ -348,6 +364,15 @@ function readTlsVersion(value: HclValue, fail: Fail): TlsVersion {
   if (text === 'tls12' || text === 'tls13') return text;
   const insecure = text === 'tls10' || text === 'tls11' ? ': TLS 1.0 and 1.1 are insecure and refused' : '';
   return fail(`unsupported value ${show(value)}${insecure}; use "tls12" or "tls13"`);
+}
+
+function readTimeout(value: HclValue, fail: Fail): number {
+  if (typeof value !== 'string' && typeof value !== 'number') return fail(`expected a duration such as "10s" or "500ms", got ${show(value)}`);
+  try {
+    return parseDurationMillis(value);
+  } catch {
+    return fail(`invalid duration ${show(value)}: use seconds or a string such as "500ms", "10s", "1m"`);
+  }
 }
 
 function readSize(value: HclValue, fail: Fail): number {

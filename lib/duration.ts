@@ -22,6 +22,7 @@ const NANOS_PER_UNIT: Record<string, bigint> = {
   d: 86_400_000_000_000n,
 };
 const NANOS_PER_SECOND = 1_000_000_000n;
+const NANOS_PER_MILLI = 1_000_000n;
 // "ms" must be tried before "m", or "1ms" would read as one minute followed by garbage.
 const SEGMENT = /(\d+)(?:\.(\d+))?(ns|us|µs|μs|ms|s|m|h|d)/y;
 /** Longer strings are not durations anyone means, and would only cost BigInt work. */
@@ -32,8 +33,24 @@ export function parseDuration(value: string | number): number {
     if (!Number.isFinite(value) || value < 0 || value > Number.MAX_SAFE_INTEGER) throw invalid(value);
     return Math.floor(value);
   }
+  return checked(nanosOf(value) / NANOS_PER_SECOND, value);
+}
+
+/**
+ * The same forms in whole milliseconds, for timeouts where a second is too coarse: a bare
+ * number still means seconds ("10" and 10 are 10000), "250ms" is 250, "1500us" is 1.
+ */
+export function parseDurationMillis(value: string | number): number {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0 || value * 1000 > Number.MAX_SAFE_INTEGER) throw invalid(value);
+    return Math.floor(value * 1000);
+  }
+  return checked(nanosOf(value) / NANOS_PER_MILLI, value);
+}
+
+function nanosOf(value: string): bigint {
   if (typeof value !== 'string' || value === '' || value.length > MAX_INPUT_LENGTH) throw invalid(value);
-  if (/^\d+$/.test(value)) return checked(BigInt(value), value);
+  if (/^\d+$/.test(value)) return BigInt(value) * NANOS_PER_SECOND;
   let nanos = 0n;
   SEGMENT.lastIndex = 0;
   while (SEGMENT.lastIndex < value.length) {
@@ -45,7 +62,7 @@ export function parseDuration(value: string | number): number {
     nanos += BigInt(whole!) * perUnit;
     if (fraction !== '') nanos += (BigInt(fraction) * perUnit) / 10n ** BigInt(fraction.length);
   }
-  return checked(nanos / NANOS_PER_SECOND, value);
+  return nanos;
 }
 
 /**
@@ -64,9 +81,9 @@ export function formatDuration(seconds: number): string {
   return `${rest}s`;
 }
 
-function checked(seconds: bigint, original: string): number {
-  if (seconds > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(original);
-  return Number(seconds);
+function checked(amount: bigint, original: string): number {
+  if (amount > BigInt(Number.MAX_SAFE_INTEGER)) throw invalid(original);
+  return Number(amount);
 }
 
 function invalid(value: unknown): ApiError {

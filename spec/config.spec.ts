@@ -35,6 +35,8 @@ const LISTENER_DEFAULTS: ListenerConfig = {
   tlsRequireAndVerifyClientCert: false,
   tlsDisableClientCerts: false,
   maxRequestSize: 33_554_432,
+  readHeaderTimeoutMs: 10_000,
+  readTimeoutMs: 60_000,
 };
 
 function configError(run: () => unknown): ConfigError {
@@ -91,6 +93,8 @@ describe('parseConfig', () => {
         tls_require_and_verify_client_cert = "1"
         tls_disable_client_certs = false
         max_request_size = 1024
+        http_read_header_timeout = "250ms"
+        http_read_timeout = 30
       }
       listener "tcp" {
         address = "0.0.0.0:0"
@@ -116,6 +120,7 @@ describe('parseConfig', () => {
         {
           address: '[::1]:8443', tlsDisable: false, tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem', tlsMinVersion: 'tls13',
           tlsClientCaFile: 'ca.pem', tlsRequireAndVerifyClientCert: true, tlsDisableClientCerts: false, maxRequestSize: 1024,
+          readHeaderTimeoutMs: 250, readTimeoutMs: 30_000,
         },
         { ...LISTENER_DEFAULTS, address: '0.0.0.0:0', tlsDisable: true, maxRequestSize: 2048 },
       ],
@@ -176,6 +181,10 @@ describe('parseConfig errors name the file, the line and the key', () => {
     ['a numeric address', 'c.hcl', tls(' tls_disable = true\n address = 8200'), 3, 'listener.tcp.address', 'expected a string, got 8200'],
     ['a negative max_request_size', 'c.hcl', tls(' tls_disable = true\n max_request_size = -1'), 3, 'listener.tcp.max_request_size', 'positive whole number'],
     ['a fractional max_request_size', 'c.hcl', tls(' tls_disable = true\n max_request_size = 1.5'), 3, 'listener.tcp.max_request_size', 'positive whole number'],
+    ['a bad http_read_timeout', 'c.hcl', tls(' tls_disable = true\n http_read_timeout = "soon"'), 3, 'listener.tcp.http_read_timeout', 'invalid duration "soon"'],
+    ['a boolean http_read_header_timeout', 'c.hcl', tls(' tls_disable = true\n http_read_header_timeout = true'), 3, 'listener.tcp.http_read_header_timeout', 'expected a duration'],
+    ['a header timeout longer than the request timeout', 'c.hcl', tls(' tls_disable = true\n http_read_timeout = "5s"\n http_read_header_timeout = "6s"'), 4, 'listener.tcp.http_read_header_timeout', 'cannot be longer than http_read_timeout'],
+    ['a request timeout below the default header timeout', 'c.hcl', tls(' tls_disable = true\n http_read_timeout = "2s"'), 3, 'listener.tcp.http_read_timeout', 'cannot be longer than http_read_timeout'],
     ['conflicting client certificate settings', 'c.hcl', tls(' tls_disable = true\n tls_require_and_verify_client_cert = true\n tls_disable_client_certs = true'), 3, 'listener.tcp.tls_require_and_verify_client_cert', 'cannot be combined'],
     ['a bad duration', 'c.hcl', `${PLAIN}\ndefault_lease_ttl = "5 weeks"`, 3, 'default_lease_ttl', 'invalid duration "5 weeks"'],
     ['a zero duration', 'c.hcl', `${PLAIN}max_lease_ttl = 0`, 2, 'max_lease_ttl', 'longer than zero'],

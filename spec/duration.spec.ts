@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { formatDuration, parseDuration } from '../lib/duration.js';
+import { formatDuration, parseDuration, parseDurationMillis } from '../lib/duration.js';
 import { ApiError } from '../lib/errors.js';
 
 describe('parseDuration', () => {
@@ -56,6 +56,26 @@ describe('parseDuration', () => {
   it('names the offending value, shortened when long', () => {
     expect(() => parseDuration('5w')).toThrow('invalid duration "5w"');
     expect(() => parseDuration('x'.repeat(1000))).toThrow(`invalid duration "${'x'.repeat(64)}…"`);
+  });
+});
+
+describe('parseDurationMillis', () => {
+  it.each<[string | number, number]>([
+    [10, 10_000],
+    ['10', 10_000],
+    [0.25, 250],
+    ['250ms', 250],
+    ['1.5s', 1_500],
+    ['1m', 60_000],
+    ['1500us', 1],
+    ['999us', 0],
+    ['0', 0],
+  ])('reads %j as %d ms', (input, ms) => {
+    expect(parseDurationMillis(input)).toBe(ms);
+  });
+
+  it.each<[unknown]>([[''], ['-1s'], ['5 s'], ['1w'], [-1], [Number.NaN], [Number.MAX_SAFE_INTEGER]])('refuses %j', (input) => {
+    expect(() => parseDurationMillis(input as string)).toThrow(ApiError);
   });
 });
 

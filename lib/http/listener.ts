@@ -24,9 +24,15 @@ export interface Listener {
 
 const TLS_VERSIONS: Record<ListenerConfig['tlsMinVersion'], SecureVersion> = { tls12: 'TLSv1.2', tls13: 'TLSv1.3' };
 
-/** Headers must arrive within this long, and a whole request within REQUEST_TIMEOUT_MS. */
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 60_000;
+/**
+ * node enforces its header and request timeouts by sweeping its connections every
+ * `connectionsCheckingInterval` (30 s by default, so a 10 s limit could take 40 s). Sweep often
+ * enough that a limit is kept to within a quarter of itself, and at least every second.
+ */
+function sweepIntervalMs(config: ListenerConfig): number {
+  const limits = [config.readHeaderTimeoutMs, config.readTimeoutMs].filter((ms) => ms > 0);
+  return limits.length === 0 ? 30_000 : Math.max(10, Math.min(1_000, Math.floor(Math.min(...limits) / 4)));
+}
 
 export function splitAddress(address: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(address);
@@ -59,7 +65,11 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
 }
 
 function createHttpServer(config: ListenerConfig, handler: http.RequestListener): http.Server {
-  const common = { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS };
+  const common = {
+    headersTimeout: config.readHeaderTimeoutMs,
+    requestTimeout: config.readTimeoutMs,
+    connectionsCheckingInterval: sweepIntervalMs(config),
+  };
   if (config.tlsDisable) {
     const server = http.createServer(common, handler);
     server.on('clientError', (err, socket) => adoptForList(server, err, socket as Socket, 'connection') || answerClientError(err, socket));

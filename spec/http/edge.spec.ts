@@ -578,3 +578,43 @@ describe('a server that stops', () => {
     }
   });
 });
+
+describe('slow clients', () => {
+  let server: TestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  /** Connects, writes `partial`, and resolves with everything the server sends until it closes. */
+  async function stall(partial: string): Promise<{ text: string; ms: number }> {
+    const { hostname, port } = new URL(server!.url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    await once(socket, 'connect');
+    const started = Date.now();
+    socket.write(partial);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await once(socket, 'close');
+    return { text: Buffer.concat(chunks).toString('latin1'), ms: Date.now() - started };
+  }
+
+  it('answers 408 in the error envelope and closes when the headers do not arrive in time', async () => {
+    server = await startTestServer({ listener: { readHeaderTimeoutMs: 200, readTimeoutMs: 5_000 } });
+    const { text, ms } = await stall('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(text).toContain('Cache-Control: no-store');
+    expect(text.slice(text.indexOf('\r\n\r\n') + 4)).toBe('{"errors":["request timed out"]}');
+    // The sweep runs every 50 ms here (a quarter of the limit): not the 30 s node would wait.
+    expect(ms).toBeGreaterThanOrEqual(200);
+    expect(ms).toBeLessThan(2_000);
+  });
+
+  it('answers 408 when a body stops arriving before the whole-request limit', async () => {
+    server = await startTestServer({ listener: { readHeaderTimeoutMs: 100, readTimeoutMs: 300 } });
+    const { text, ms } = await stall('POST /v1/secret/slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"value":');
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeGreaterThanOrEqual(300);
+    expect(ms).toBeLessThan(2_000);
+  });
+});
