@@ -150,7 +150,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   };
 
   // Not async, on purpose: the common request (no body) goes from here to core without a
-  // promise of its own, and big async frames are allocated on every call.
+  // promise of its own (an async function also allocates its whole frame on every call).
   return (req, res) => {
     const requestId = nextRequestId();
     let request: Request;
