@@ -31,7 +31,7 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
   res.end(bytes);
 }
 
-export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = []): void {
+export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = NO_HEADERS): void {
   sendJson(res, status, requestId, JSON.stringify({ errors: messages }), extra);
 }
 
