@@ -7,8 +7,7 @@
 // (the order within a round flips every round). Target: non-root / root >= 0.9.
 import { startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
-import { runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
-import { max } from './lib/stats.mjs';
+import { maxForeignShare, runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
 import { READ_PATH, ROOT_TOKEN } from './read.mjs';
 
 export const TARGET_RATIO = 0.9;
@@ -144,12 +143,8 @@ export async function benchAcl(opts, log = console.log) {
       redone,
     };
     out.ratio = out.nonroot.rps / out.root.rps;
-    const foreign = [...results.root, ...results.nonroot].map((r) => r.foreignPct).filter((x) => x !== null);
-    out.maxForeignPct = foreign.length ? max(foreign) : null;
     log(`  medians: root ${Math.round(out.root.rps)} req/s, non-root ${Math.round(out.nonroot.rps)} req/s, ratio ${out.ratio.toFixed(3)}`);
-    if (out.maxForeignPct !== null && out.maxForeignPct >= maxForeignPct) {
-      log(`  warning: other processes used up to ${out.maxForeignPct.toFixed(0)}% of the machine during a measured round; numbers are skewed`);
-    }
+    out.maxForeignPct = maxForeignShare(results, maxForeignPct, log);
     return out;
   } catch (err) {
     if (nomad && err instanceof Error && !err.message.includes('dev server (pid')) err.message += `\n${nomad.describeFailure()}`;

@@ -6,8 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
 import { spawnTracked, stopChild, waitForOutput } from './lib/proc.mjs';
-import { runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
-import { max } from './lib/stats.mjs';
+import { maxForeignShare, runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT_TOKEN = 'bench-root-token';
@@ -70,12 +69,8 @@ export async function benchRead(opts, log = console.log) {
       redone,
     };
     out.ratio = out.nomad.rps / out.bare.rps;
-    const foreign = [...results.bare, ...results.nomad].map((r) => r.foreignPct).filter((x) => x !== null);
-    out.maxForeignPct = foreign.length ? max(foreign) : null;
     log(`  medians: bare ${Math.round(out.bare.rps)} req/s, nomad ${Math.round(out.nomad.rps)} req/s, ratio ${out.ratio.toFixed(3)}`);
-    if (out.maxForeignPct !== null && out.maxForeignPct >= maxForeignPct) {
-      log(`  warning: other processes used up to ${out.maxForeignPct.toFixed(0)}% of the machine during a measured round; numbers are skewed`);
-    }
+    out.maxForeignPct = maxForeignShare(results, maxForeignPct, log);
     return out;
   } catch (err) {
     if (nomad && err instanceof Error && !err.message.includes('dev server (pid')) err.message += `\n${nomad.describeFailure()}`;

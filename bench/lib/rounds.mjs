@@ -2,7 +2,7 @@
 // then each round measures every target once, and a round is redone (up to twice) when
 // other processes on this shared machine took a noticeable share of the CPU meanwhile.
 import { cpuDelta, cpuSnapshot, measureUncontended } from './cpu.mjs';
-import { median } from './stats.mjs';
+import { max, median } from './stats.mjs';
 import { describeWrk, runWrk } from './wrk.mjs';
 
 /** Throws when wrk saw errors: the numbers would mean nothing. */
@@ -62,4 +62,17 @@ export function summariseRounds(rs) {
     p99: median(rs.map((r) => r.latency.p99)),
     requests: rs.reduce((a, r) => a + (r.requests ?? 0), 0),
   };
+}
+
+/**
+ * The largest share of the machine other processes took during any kept round (null when
+ * /proc could not tell), with a warning logged when it reached `maxForeignPct`.
+ */
+export function maxForeignShare(results, maxForeignPct, log) {
+  const foreign = Object.values(results).flat().map((r) => r.foreignPct).filter((x) => x !== null);
+  const worst = foreign.length ? max(foreign) : null;
+  if (worst !== null && worst >= maxForeignPct) {
+    log(`  warning: other processes used up to ${worst.toFixed(0)}% of the machine during a measured round; numbers are skewed`);
+  }
+  return worst;
 }
