@@ -23,7 +23,7 @@ const base = defaultConfig();
 const config = { ...base, storage: { type: 'inmem', options: {} }, listeners: [{ ...base.listeners[0], address: '127.0.0.1:0' }] };
 const logger = createLogger('error');
 const server = await createServer({ config, logger, dev: { rootTokenId: 'bench-root-token' } });
-const handler = createRequestHandler({ core: server.core, logger, maxRequestSize: 1 << 20 });
+const handler = createRequestHandler({ core: server.core, logger, maxRequestSize: 1 << 20, jsonLimits: { maxDepth: 300, maxStringLength: 1 << 20, maxObjectEntries: 10000, maxArrayElements: 10000 } });
 
 // What the handler touches on node's objects, and nothing more.
 const socket = { remoteAddress: '127.0.0.1', encrypted: false };

@@ -29,6 +29,14 @@ export interface ListenerConfig {
   readHeaderTimeoutMs: number;
   /** Milliseconds a client has to send the whole request (`http_read_timeout`); 0: no limit. */
   readTimeoutMs: number;
+  /** JSON body limits (api.md §1): nesting depth (`max_json_depth`). */
+  maxJsonDepth: number;
+  /** Bytes in one JSON string, keys included (`max_json_string_value_length`). */
+  maxJsonStringValueLength: number;
+  /** Entries in one JSON object (`max_json_object_entry_count`). */
+  maxJsonObjectEntryCount: number;
+  /** Elements in one JSON array (`max_json_array_element_count`). */
+  maxJsonArrayElementCount: number;
 }
 
 export interface StorageConfig {
@@ -110,6 +118,10 @@ const LISTENER_KEYS: Record<string, [keyof ListenerConfig, Reader]> = {
   max_request_size: ['maxRequestSize', readSize],
   http_read_header_timeout: ['readHeaderTimeoutMs', readTimeout],
   http_read_timeout: ['readTimeoutMs', readTimeout],
+  max_json_depth: ['maxJsonDepth', readCount],
+  max_json_string_value_length: ['maxJsonStringValueLength', readSize],
+  max_json_object_entry_count: ['maxJsonObjectEntryCount', readCount],
+  max_json_array_element_count: ['maxJsonArrayElementCount', readCount],
 };
 
 const DEFAULT_SETTINGS = {
@@ -220,6 +232,11 @@ function defaultListener(): ListenerConfig {
     maxRequestSize: DEFAULT_MAX_REQUEST_SIZE,
     readHeaderTimeoutMs: DEFAULT_READ_HEADER_TIMEOUT_MS,
     readTimeoutMs: DEFAULT_READ_TIMEOUT_MS,
+    // Vault's listener defaults (api.md §1).
+    maxJsonDepth: 300,
+    maxJsonStringValueLength: 1024 * 1024,
+    maxJsonObjectEntryCount: 10_000,
+    maxJsonArrayElementCount: 10_000,
   };
 }
 
@@ -375,8 +392,16 @@ function readTimeout(value: HclValue, fail: Fail): number {
   }
 }
 
-function readSize(value: HclValue, fail: Fail): number {
+function readPositive(value: HclValue, fail: Fail, unit: string): number {
   const size = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof size === 'number' && Number.isSafeInteger(size) && size > 0) return size;
-  return fail(`expected a positive whole number of bytes, got ${show(value)}`);
+  return fail(`expected a positive whole number${unit}, got ${show(value)}`);
+}
+
+function readSize(value: HclValue, fail: Fail): number {
+  return readPositive(value, fail, ' of bytes');
+}
+
+function readCount(value: HclValue, fail: Fail): number {
+  return readPositive(value, fail, '');
 }

@@ -1,6 +1,7 @@
-import type { ServerConfig } from './config.js';
+import type { ListenerConfig, ServerConfig } from './config.js';
 import { createCore, type Core } from './core/core.js';
 import { createRequestHandler } from './http/handler.js';
+import type { JsonLimits } from './http/json-limits.js';
 import { startListener, type Listener } from './http/listener.js';
 import { createLogger, type Logger } from './log.js';
 import { createCachedStorage } from './storage/cache.js';
@@ -63,6 +64,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         core,
         logger,
         maxRequestSize: listenerConfig.maxRequestSize,
+        jsonLimits: jsonLimitsOf(listenerConfig),
         onInternalError: options.onInternalError,
       });
       listeners.push(await startListener(listenerConfig, handler));
@@ -91,6 +93,15 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       })();
       return closing;
     },
+  };
+}
+
+function jsonLimitsOf(listener: ListenerConfig): JsonLimits {
+  return {
+    maxDepth: listener.maxJsonDepth,
+    maxStringLength: listener.maxJsonStringValueLength,
+    maxObjectEntries: listener.maxJsonObjectEntryCount,
+    maxArrayElements: listener.maxJsonArrayElementCount,
   };
 }
 

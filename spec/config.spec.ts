@@ -37,6 +37,10 @@ const LISTENER_DEFAULTS: ListenerConfig = {
   maxRequestSize: 33_554_432,
   readHeaderTimeoutMs: 10_000,
   readTimeoutMs: 60_000,
+  maxJsonDepth: 300,
+  maxJsonStringValueLength: 1_048_576,
+  maxJsonObjectEntryCount: 10_000,
+  maxJsonArrayElementCount: 10_000,
 };
 
 function configError(run: () => unknown): ConfigError {
@@ -95,6 +99,10 @@ describe('parseConfig', () => {
         max_request_size = 1024
         http_read_header_timeout = "250ms"
         http_read_timeout = 30
+        max_json_depth = 64
+        max_json_string_value_length = "4096"
+        max_json_object_entry_count = 100
+        max_json_array_element_count = 200
       }
       listener "tcp" {
         address = "0.0.0.0:0"
@@ -121,6 +129,7 @@ describe('parseConfig', () => {
           address: '[::1]:8443', tlsDisable: false, tlsCertFile: 'c.pem', tlsKeyFile: 'k.pem', tlsMinVersion: 'tls13',
           tlsClientCaFile: 'ca.pem', tlsRequireAndVerifyClientCert: true, tlsDisableClientCerts: false, maxRequestSize: 1024,
           readHeaderTimeoutMs: 250, readTimeoutMs: 30_000,
+          maxJsonDepth: 64, maxJsonStringValueLength: 4096, maxJsonObjectEntryCount: 100, maxJsonArrayElementCount: 200,
         },
         { ...LISTENER_DEFAULTS, address: '0.0.0.0:0', tlsDisable: true, maxRequestSize: 2048 },
       ],

@@ -21,13 +21,13 @@ export const CAP = {
 
 export type Capability = keyof typeof CAP;
 
-/** The old `policy = "…"` levels, as Vault maps them. */
-const LEVELS: Record<string, number> = {
-  deny: CAP.deny,
-  read: CAP.read | CAP.list,
-  write: CAP.create | CAP.read | CAP.update | CAP.delete | CAP.list,
-  sudo: CAP.create | CAP.read | CAP.update | CAP.delete | CAP.list | CAP.sudo,
-};
+/** The old `policy = "…"` levels, as Vault maps them. A Map: `constructor` or `__proto__` is no level. */
+const LEVELS: ReadonlyMap<string, number> = new Map([
+  ['deny', CAP.deny],
+  ['read', CAP.read | CAP.list],
+  ['write', CAP.create | CAP.read | CAP.update | CAP.delete | CAP.list],
+  ['sudo', CAP.create | CAP.read | CAP.update | CAP.delete | CAP.list | CAP.sudo],
+]);
 
 export interface PolicyRule {
   /** As written, without a leading slash: `secret/*`, `secret/+/db`, `secret/exact`. */
@@ -104,7 +104,7 @@ export function parsePolicy(name: string, text: string): Policy {
         caps = capabilitiesOf(inner.value, inner.valueLine, inner.valueColumn);
       } else if (inner.name === 'policy') {
         if (caps !== undefined) throw invalid(inner.line, inner.column, 'give either capabilities or policy, not both');
-        const level = typeof inner.value === 'string' ? LEVELS[inner.value] : undefined;
+        const level = typeof inner.value === 'string' ? LEVELS.get(inner.value) : undefined;
         if (level === undefined) throw invalid(inner.valueLine, inner.valueColumn, 'policy must be one of deny, read, write, sudo');
         caps = level;
       } else {

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors.js';
+import { checkJsonLimits, type JsonLimits } from './json-limits.js';
 
 /**
  * Reads a request body as one JSON object, never more than `limit` bytes: past the
@@ -52,8 +53,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
-/** Parses a body into an object; the error never quotes the body, which may hold secrets. */
-export function parseJsonObject(bytes: Buffer): Record<string, unknown> {
+/**
+ * Parses a body into an object, within the listener's JSON limits; the error never quotes
+ * the body, which may hold secrets.
+ */
+export function parseJsonObject(bytes: Buffer, limits: JsonLimits): Record<string, unknown> {
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -61,6 +65,7 @@ export function parseJsonObject(bytes: Buffer): Record<string, unknown> {
     throw new ApiError('ERR_INVALID_REQUEST', 'the request body is not valid UTF-8');
   }
   if (text.trim() === '') return {};
+  checkJsonLimits(bytes, limits);
   let value: unknown;
   try {
     value = JSON.parse(text);

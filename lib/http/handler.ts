@@ -6,7 +6,9 @@ import type { Core } from '../core/core.js';
 import type { Answer, Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
 import { hasBody, parseJsonObject, readBody } from './body.js';
-import { takeListMark } from './list-method.js';
+import type { JsonLimits } from './json-limits.js';
+import { LIST_STAND_IN, takeListMark } from './list-method.js';
+import { loggedPath } from './redact.js';
 import { envelopeJson, sendErrors, sendJson, tokenCookie, type HeaderList } from './respond.js';
 
 /**
@@ -19,6 +21,8 @@ export interface HandlerOptions {
   logger: Logger;
   /** Bytes; bigger bodies get 413 (api.md §1). */
   maxRequestSize: number;
+  /** Over any of these a body gets 400 before a handler sees it (api.md §1). */
+  jsonLimits: JsonLimits;
   /** Called for every 500, with the real error (tests fail on unexpected ones). */
   onInternalError?: (err: unknown, requestId: string) => void;
 }
@@ -85,11 +89,13 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
 }
 
 export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { core, logger, maxRequestSize } = options;
+  const { core, logger, maxRequestSize, jsonLimits } = options;
 
   const fail = (res: ServerResponse, err: unknown, requestId: string): void => {
+    // The edge answered already (a refused connection: client-error.ts) and aborted the body.
+    if (res.headersSent) return;
     const status = statusOf(err);
-    if (status >= 500 && status !== 503) {
+    if (status === 500) {
       logger.error('request failed', { request_id: requestId, error: err });
       options.onInternalError?.(err, requestId);
       sendErrors(res, 500, requestId, ['internal error']);
@@ -155,7 +161,8 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     const requestId = nextRequestId();
     let request: Request;
     try {
-      request = parseRequest(req, requestId, takeListMark(req));
+      checkFraming(req);
+      request = parseRequest(req, requestId, req.method === LIST_STAND_IN && takeListMark(req));
     } catch (err) {
       fail(res, err, requestId);
       return;
@@ -169,7 +176,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
         try {
           // As in Vault, a read's parameters come from the query string, whatever the body says.
           // (A LIST arrives here as GET: its request line was rewritten.)
-          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body);
+          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, jsonLimits);
         } catch (err) {
           fail(res, err, requestId);
           return;
@@ -180,21 +187,33 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     );
   };
 
+  /** What node's parser lets through but HTTP/1.1 refuses: a missing Host, another major version. */
+  function checkFraming(req: IncomingMessage): void {
+    if (req.httpVersionMajor !== 1) {
+      throw new ApiError('ERR_HTTP_VERSION', 'HTTP version not supported: use HTTP/1.1', { headers: { Connection: 'close' } });
+    }
+    if (req.httpVersionMinor === 1 && req.headers.host === undefined) {
+      throw new ApiError('ERR_INVALID_REQUEST', 'missing required Host header', { headers: { Connection: 'close' } });
+    }
+  }
+
   /** The core Request for a node request, body aside (its data is filled in once read); throws on a bad path or query. */
   function parseRequest(req: IncomingMessage, requestId: string, listed: boolean): Request {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
-    if (logger.level === 'trace') logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: rawPath });
-    if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
-    let path = rawPath.slice(PREFIX.length);
-    if (path.includes('%')) {
+    let decoded: string | null = rawPath;
+    if (rawPath.includes('%')) {
       try {
-        path = decodeURIComponent(path);
+        decoded = decodeURIComponent(rawPath);
       } catch {
-        throw new ApiError('ERR_INVALID_REQUEST', 'the request path is not valid percent-encoding');
+        decoded = null;
       }
     }
+    if (logger.level === 'trace') logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: loggedPath(decoded) });
+    if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
+    if (decoded === null) throw new ApiError('ERR_INVALID_REQUEST', 'the request path is not valid percent-encoding');
+    const path = decoded.slice(PREFIX.length);
     const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
     const method = listed ? 'GET' : (req.method ?? 'GET');
     const help = flag(query?.get('help') ?? null, 'help');

@@ -1,127 +1,118 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { afterEarlierResponses, restartParser } from './takeover.js';
 
 /**
- * Accepting the `LIST` method (api.md §1). Node's HTTP parser (llhttp) rejects unknown
- * methods before any handler runs, yet every Vault client sends `LIST`.
+ * Accepting the `LIST` method (api.md §1). Node's HTTP parser (llhttp) knows no `LIST` and
+ * fails the request with HPE_INVALID_METHOD before any handler runs, yet every Vault client
+ * sends it.
  *
- * Connections start on node's fast path, where the C++ parser reads the socket directly
- * and never hands the bytes to JavaScript (feeding every connection through JS costs about
- * a quarter of the throughput). The first `LIST` on a connection makes that parser fail
- * with HPE_INVALID_METHOD; `adoptForList`, called from the server's `clientError` event,
- * then moves the connection to a fresh parser fed through JS, where a request line
- * starting with `LIST ` is rewritten to `GET ` and the socket marked, so the handler can
- * turn the marked GET back into a list. Later requests on that connection, LIST or not,
- * take the JS path. Pipelined requests are not supported (no Vault client pipelines).
- *
- * This relies on node 20's http server internals (`socket.parser`, its listener names);
- * spec/http/edge.spec.ts and tls.spec.ts exercise it on plain and TLS keep-alive connections.
+ * Connections start on node's fast path (the C++ parser reads the socket itself). When the
+ * parser fails on a `LIST`, its error says where: llhttp stops on the `S` (`LI` is a prefix
+ * of `LINK`), at `err.bytesParsed` within `err.rawPacket`, the chunk it was parsing. Every
+ * byte before that point was parsed already, bodies included, and is never looked at again;
+ * the request starts two bytes earlier. We then:
+ *   1. release the connection from node's parser (takeover.ts) and read the request's first
+ *      five bytes, which must be `LIST `;
+ *   2. wait until every earlier response on the connection has been written, so answers
+ *      stay in order;
+ *   3. rewrite `LIST` to `LINK`, a method of the same length node accepts and nomad-api
+ *      never serves, mark the socket, and give it a fresh parser that reads the rewritten
+ *      request, then everything after it, exactly once.
+ * The handler turns the next request on a marked socket, a `LINK` by construction, back into
+ * a list. A later `LIST` on the same connection fails the new parser in the same way and is
+ * taken over the same way. Because the rewrite keeps the length and starts where llhttp
+ * itself found a request, framing cannot shift, whatever the bytes around it.
  */
 
-const kAdopted = Symbol('nomad.listAdopted');
-const kAtRequestStart = Symbol('nomad.atRequestStart');
-const kListPending = Symbol('nomad.listPending');
-const LIST_PREFIX = Buffer.from('LIST ');
-const GET_PREFIX = Buffer.from('GET ');
+/** What a `LIST` request line is rewritten to. */
+export const LIST_STAND_IN = 'LINK';
 
-/** The per-connection listeners node's http server installs, by function name. */
-const NODE_LISTENERS: Record<string, string[]> = {
-  data: ['bound socketOnData'],
-  end: ['bound socketOnEnd'],
-  close: ['bound socketOnClose'],
-  drain: ['bound socketOnDrain'],
-  error: ['socketOnError'],
-  timeout: ['socketOnTimeout'],
-  resume: ['onSocketResume'],
-  pause: ['onSocketPause'],
-};
-
-interface HttpParser {
-  _consumed?: boolean;
-  unconsume(): void;
-  remove(): void;
-  close(): void;
-}
+const kListNext = Symbol('nomad.listNext');
+const LIST_ = Buffer.from('LIST ');
+const S = 0x53;
 
 interface MarkedSocket extends Socket {
-  [kAdopted]?: boolean;
-  [kAtRequestStart]?: boolean;
-  [kListPending]?: boolean;
-  parser?: HttpParser | null;
+  [kListNext]?: boolean;
 }
 
-function startsWithList(chunk: Buffer): boolean {
-  return chunk.length >= 5 && chunk[0] === 0x4c && chunk.subarray(0, 5).equals(LIST_PREFIX);
+export type ParseError = NodeJS.ErrnoException & { rawPacket?: unknown; bytesParsed?: unknown };
+
+/**
+ * The start of a `LIST` request the parser refused, as far as this chunk holds it, or null
+ * when the error is anything else. When the request began in an earlier chunk (the parser
+ * consumed `L` or `LI` from it), the missing bytes are filled in: llhttp was at a request
+ * start and failed on an `S` after them, so they were `LI`, or (as `BI` of `BIND`) an
+ * invalid method that would have been refused anyway; treating it as a LIST of the client's
+ * own path, with its own token, gives the client nothing it could not ask for.
+ */
+export function refusedListStart(err: ParseError): Buffer | null {
+  const raw = err.rawPacket;
+  const at = err.bytesParsed;
+  if (err.code !== 'HPE_INVALID_METHOD' || !Buffer.isBuffer(raw) || typeof at !== 'number') return null;
+  if (!Number.isInteger(at) || at < 0 || at >= raw.length || raw[at] !== S) return null;
+  const seen = raw.subarray(Math.max(0, at - 2), at);
+  if (!LIST_.subarray(2 - seen.length, 2).equals(seen)) return null;
+  return Buffer.concat([LIST_.subarray(0, 2), raw.subarray(at)]);
 }
 
-function rewrite(socket: MarkedSocket, chunk: Buffer): Buffer {
-  socket[kListPending] = true;
-  return Buffer.concat([GET_PREFIX, chunk.subarray(LIST_PREFIX.length)]);
+export interface ListTakeover {
+  server: Server;
+  socket: Socket;
+  /** The request's bytes from its first, as far as they have arrived. */
+  start: Buffer;
+  /** How long the client may take to send the rest of `LIST `. */
+  timeoutMs: number;
+  /** Called instead when the request turns out not to be a LIST (or never completes). */
+  refuse(): void;
 }
 
-/** Releases the failed parser the way node's own upgrade path does, then forgets node's listeners. */
-function detachFromNode(socket: MarkedSocket): void {
-  const parser = socket.parser;
-  if (parser) {
-    if (parser._consumed) parser.unconsume();
-    parser._consumed = false;
-    // Out of the server's connection list, or its request-timeout sweep would kill the socket.
-    parser.remove();
-    socket.parser = null;
-    // We are inside this parser's own callback: close it once the stack has unwound.
-    setImmediate(() => parser.close());
-  }
-  for (const [event, names] of Object.entries(NODE_LISTENERS)) {
-    for (const listener of socket.listeners(event)) {
-      if (names.includes((listener as { name: string }).name)) socket.removeListener(event, listener as (...args: unknown[]) => void);
+/** Takes a connection over at a refused LIST (see the header); the socket must be released from node already. */
+export function takeOverForList({ server, socket, start, timeoutMs, refuse }: ListTakeover): void {
+  readAtLeast(socket, start, LIST_.length, timeoutMs, (bytes) => {
+    if (bytes === null || !bytes.subarray(0, LIST_.length).equals(LIST_)) {
+      refuse();
+      return;
     }
-  }
-  // node wraps these while its parser owns the socket; the next connection setup wraps them again.
-  socket.on = Socket.prototype.on;
-  socket.addListener = Socket.prototype.addListener;
-  socket.prependListener = Socket.prototype.prependListener;
-}
-
-/** Rewrites `LIST ` at the start of each request that arrives through JS from now on. */
-function watchRequests(socket: MarkedSocket): void {
-  const push = Readable.prototype.push;
-  socket.push = function pushWithList(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (socket[kAtRequestStart] && Buffer.isBuffer(chunk)) {
-      socket[kAtRequestStart] = false;
-      if (startsWithList(chunk)) chunk = rewrite(socket, chunk);
-    }
-    return push.call(this, chunk, encoding);
-  };
+    afterEarlierResponses(socket, () => {
+      bytes.write(LIST_STAND_IN, 0, 'latin1');
+      (socket as MarkedSocket)[kListNext] = true;
+      restartParser(server, socket, bytes);
+    });
+  });
 }
 
 /**
- * From a `clientError` listener: if the error is node refusing a `LIST`, take the connection
- * over and replay the request; returns false (doing nothing) for any other error.
+ * Reads from a released (paused) socket until `have` holds at least `length` bytes, then
+ * pauses it again and hands over everything read; null if the client stops first.
  */
-export function adoptForList(server: Server, err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Socket, connectionEvent: 'connection' | 'secureConnection'): boolean {
-  const marked = socket as MarkedSocket;
-  const raw = err.rawPacket;
-  if (err.code !== 'HPE_INVALID_METHOD' || !raw || !startsWithList(raw) || marked[kAdopted] || socket.destroyed) return false;
-  marked[kAdopted] = true;
-  detachFromNode(marked);
-  // The handle stays marked as consumed, so the new parser reads through JS 'data' events.
-  watchRequests(marked);
-  marked[kAtRequestStart] = false;
-  server.emit(connectionEvent, socket);
-  socket.emit('data', rewrite(marked, raw));
-  return true;
+function readAtLeast(socket: Socket, have: Buffer, length: number, timeoutMs: number, then: (bytes: Buffer | null) => void): void {
+  if (have.length >= length) {
+    then(have);
+    return;
+  }
+  let bytes = have;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (result: Buffer | null): void => {
+    socket.pause();
+    socket.off('data', onData).off('end', onStop).off('close', onStop);
+    clearTimeout(timer);
+    then(result);
+  };
+  const onData = (chunk: Buffer): void => {
+    bytes = Buffer.concat([bytes, chunk]);
+    if (bytes.length >= length) finish(bytes);
+  };
+  const onStop = (): void => finish(null);
+  socket.on('data', onData).once('end', onStop).once('close', onStop);
+  if (timeoutMs > 0) timer = setTimeout(onStop, timeoutMs);
+  socket.resume();
 }
 
-/** Whether the request being handled arrived as `LIST` (clears the mark). */
+/** Whether this request arrived as `LIST` (call once per request whose method is LIST_STAND_IN). */
 export function takeListMark(req: IncomingMessage): boolean {
   const socket = req.socket as MarkedSocket;
-  if (!socket[kAdopted]) return false;
-  // The next bytes after this request's end start a new request.
-  req.once('end', () => {
-    socket[kAtRequestStart] = true;
-  });
-  if (!socket[kListPending]) return false;
-  socket[kListPending] = false;
+  if (socket[kListNext] !== true) return false;
+  socket[kListNext] = false;
   return true;
 }

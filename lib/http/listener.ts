@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
+import type { AddressInfo } from 'node:net';
 import type { SecureVersion } from 'node:tls';
 import type { ListenerConfig } from '../config.js';
-import { nextRequestId } from './request-id.js';
-import { adoptForList } from './list-method.js';
+import { answerConnect, answerUnknownExpectation, createClientErrorListener } from './client-error.js';
 
 /**
  * One TCP listener, plain or TLS (api.md §1): TLS 1.2 minimum unless told otherwise,
@@ -40,28 +38,12 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: match[1] ?? match[2] ?? '127.0.0.1', port: Number(match[3]) };
 }
 
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'request chunk extensions too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
-};
-
-/**
- * What node's parser refuses (an unknown method, bad framing, oversized headers) never reaches
- * the handler; node's own answer has no body and no `Cache-Control`, so answer as api.md §1–§3
- * say instead. Like node, only when no response is under way on the connection, then close it.
- */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
-  if (socket.writable && !inFlight?.headersSent) {
-    const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'malformed HTTP request'];
-    const body = JSON.stringify({ errors: [message] });
-    socket.write(
-      `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nCache-Control: no-store\r\nContent-Type: application/json\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${nextRequestId()}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
+/** What node would answer by itself (bad framing, LIST, unknown Expect, CONNECT) is ours to answer: client-error.ts. */
+function answerForNode(server: http.Server, config: ListenerConfig): http.Server {
+  server.on('clientError', createClientErrorListener(server, { readHeaderTimeoutMs: config.readHeaderTimeoutMs }));
+  server.on('checkExpectation', answerUnknownExpectation);
+  server.on('connect', answerConnect);
+  return server;
 }
 
 function createHttpServer(config: ListenerConfig, handler: http.RequestListener): http.Server {
@@ -69,12 +51,10 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     headersTimeout: config.readHeaderTimeoutMs,
     requestTimeout: config.readTimeoutMs,
     connectionsCheckingInterval: sweepIntervalMs(config),
+    // The handler refuses a missing Host itself, in the error envelope (node's 400 has no body).
+    requireHostHeader: false,
   };
-  if (config.tlsDisable) {
-    const server = http.createServer(common, handler);
-    server.on('clientError', (err, socket) => adoptForList(server, err, socket as Socket, 'connection') || answerClientError(err, socket));
-    return server;
-  }
+  if (config.tlsDisable) return answerForNode(http.createServer(common, handler), config);
   if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
   const server = https.createServer(
     {
@@ -89,8 +69,7 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     },
     handler,
   );
-  server.on('clientError', (err, socket) => adoptForList(server, err, socket as Socket, 'secureConnection') || answerClientError(err, socket));
-  return server;
+  return answerForNode(server, config);
 }
 
 export async function startListener(config: ListenerConfig, handler: http.RequestListener): Promise<Listener> {

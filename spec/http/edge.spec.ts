@@ -16,6 +16,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  */
 
 const LIMIT = 1024;
+const JSON_LIMITS = { maxDepth: 300, maxStringLength: 1 << 20, maxObjectEntries: 10_000, maxArrayElements: 10_000 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Sent = HttpResult;
@@ -441,7 +442,7 @@ describe('the HTTP edge', () => {
       // one, and must not hide the LIST that follows. The listener is built here from the
       // same parts as the server's so the test can see when the old request ended.
       const ended: Array<Promise<unknown>> = [];
-      const handler = createRequestHandler({ core: server.server.core, logger: silentLogger, maxRequestSize: LIMIT });
+      const handler = createRequestHandler({ core: server.server.core, logger: silentLogger, maxRequestSize: LIMIT, jsonLimits: JSON_LIMITS });
       const listener = await startListener({ ...defaultConfig().listeners[0]!, address: '127.0.0.1:0', tlsDisable: true }, (req, res) => {
         ended.push(once(req, 'end'));
         handler(req, res);
