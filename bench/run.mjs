@@ -9,13 +9,14 @@ import { benchmark as acl } from './acl.mjs';
 import { benchmark as cold } from './cold-start.mjs';
 import { benchmark as storage } from './storage-run.mjs';
 import { benchmark as inproc } from './inproc.mjs';
+import { benchmark as edge } from './edge.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { stopAll } from './lib/proc.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
-const BENCHMARKS = [read, inproc, acl, cold, storage];
+const BENCHMARKS = [read, inproc, acl, cold, storage, edge];
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 

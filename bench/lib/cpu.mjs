@@ -16,7 +16,7 @@ function readProcStat() {
 }
 
 /** utime+stime (and, with children=true, cutime+cstime of reaped children) of a pid, in ticks. */
-function pidTicks(pid, children = false) {
+export function pidTicks(pid, children = false) {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3 (state)

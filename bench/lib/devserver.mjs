@@ -10,15 +10,15 @@ export const BIN = path.join(REPO_ROOT, 'bin', 'nomad-api');
 /**
  * Spawn the dev server on 127.0.0.1:<port> (a free one unless given).
  * Options: rootToken, port, nodeArgs (e.g. ['--cpu-prof', …]), wait (default true: poll
- * /v1/sys/health until 200), pollIntervalMs.
+ * /v1/sys/health until 200), pollIntervalMs, root (another checkout to run instead of this one).
  * Returns { url, port, handle, spawnedAt, readyAt, stop() } (times: process.hrtime.bigint()).
  */
-export async function startDevServer({ rootToken, port, nodeArgs = [], wait = true, pollIntervalMs = 5, timeoutMs = 15000 } = {}) {
+export async function startDevServer({ rootToken, port, nodeArgs = [], wait = true, pollIntervalMs = 5, timeoutMs = 15000, root = REPO_ROOT } = {}) {
   port ??= await freePort();
-  const args = [...nodeArgs, BIN, 'server', '-dev', `-dev-listen-address=127.0.0.1:${port}`];
+  const args = [...nodeArgs, path.join(root, 'bin', 'nomad-api'), 'server', '-dev', `-dev-listen-address=127.0.0.1:${port}`];
   if (rootToken) args.push(`-dev-root-token-id=${rootToken}`);
   const spawnedAt = process.hrtime.bigint();
-  const handle = spawnTracked(process.execPath, args, { cwd: REPO_ROOT });
+  const handle = spawnTracked(process.execPath, args, { cwd: root });
   const url = `http://127.0.0.1:${port}`;
   const server = {
     url,

@@ -94,12 +94,13 @@ export function parseWrk(text) {
 }
 
 /**
- * Run `wrk -t<threads> -c<connections> -d<duration>s --latency [-H h]... url`.
+ * Run `wrk -t<threads> -c<connections> -d<duration>s --latency [-s script] [-H h]... url`.
  * Resolves { ...parseWrk(), raw, args }. Throws when wrk fails.
  */
-export async function runWrk(url, { threads = 1, connections = 50, duration = 5, headers = {}, timeout } = {}) {
+export async function runWrk(url, { threads = 1, connections = 50, duration = 5, headers = {}, timeout, script } = {}) {
   const args = [`-t${threads}`, `-c${connections}`, `-d${duration}s`, '--latency'];
   if (timeout) args.push(`--timeout=${timeout}`);
+  if (script) args.push('-s', script);
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
   args.push(url);
   const r = await runToEnd('wrk', args);

@@ -48,8 +48,13 @@ export function createClientErrorListener(server: Server, options: ClientErrorOp
     releaseFromNode(socket);
     const [status, message] = Object.hasOwn(REFUSALS, code) ? REFUSALS[code]! : MALFORMED;
     const refuse = (): void => refuseInTurn(socket, status, message, reading);
-    if (listStart) takeOverForList({ server, socket, start: listStart, timeoutMs: options.readHeaderTimeoutMs, refuse });
-    else if (code === 'HPE_CLOSED_CONNECTION') afterEarlierResponses(socket, () => closeGently(socket));
+    if (listStart) {
+      takeOverForList({ server, socket, start: listStart, timeoutMs: options.readHeaderTimeoutMs, refuse });
+      return;
+    }
+    // Nothing after the failure is read again: hold it until the socket is closed.
+    socket.pause();
+    if (code === 'HPE_CLOSED_CONNECTION') afterEarlierResponses(socket, () => closeGently(socket));
     else refuse();
   };
 }

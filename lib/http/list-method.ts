@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { afterEarlierResponses, restartParser } from './takeover.js';
+import { afterEarlierResponses, hasPendingResponse, restartParser } from './takeover.js';
 
 /**
  * Accepting the `LIST` method (api.md §1). Node's HTTP parser (llhttp) knows no `LIST` and
@@ -69,6 +69,9 @@ export interface ListTakeover {
 
 /** Takes a connection over at a refused LIST (see the header); the socket must be released from node already. */
 export function takeOverForList({ server, socket, start, timeoutMs, refuse }: ListTakeover): void {
+  // The usual case, an idle connection and the request line in hand, finishes in this turn;
+  // any wait means holding the socket's bytes until then.
+  if (start.length < LIST_.length || hasPendingResponse(socket)) socket.pause();
   readAtLeast(socket, start, LIST_.length, timeoutMs, (bytes) => {
     if (bytes === null || !bytes.subarray(0, LIST_.length).equals(LIST_)) {
       refuse();
@@ -83,7 +86,7 @@ export function takeOverForList({ server, socket, start, timeoutMs, refuse }: Li
 }
 
 /**
- * Reads from a released (paused) socket until `have` holds at least `length` bytes, then
+ * Reads from a released, paused socket until `have` holds at least `length` bytes, then
  * pauses it again and hands over everything read; null if the client stops first.
  */
 function readAtLeast(socket: Socket, have: Buffer, length: number, timeoutMs: number, then: (bytes: Buffer | null) => void): void {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 
 /**
@@ -9,9 +10,10 @@ import { Socket } from 'node:net';
  * The internals it relies on, checked on node 20.20, 22.23 and 24.22 (spec/http/list.spec.ts
  * and the edge specs run on each; `.ci/run` runs them on 24 as well as 20):
  * - `socket.parser` is the connection's HTTPParser; `parser.incoming` the request it is
- *   reading. A fresh connection's parser has *consumed* the socket (`parser._consumed`): the
- *   C++ parser reads it directly until `parser.unconsume()`; `parser.remove()` takes it off
- *   the server's connection list (swept for header/request timeouts); `parser.close()` frees it.
+ *   reading. A fresh connection's parser has *consumed* the socket: the C++ parser reads it
+ *   directly until it is unconsumed. `freeParser(parser, req, socket)` from `_http_common`
+ *   (what node's own upgrade path calls) unconsumes it, takes it off the server's connection
+ *   list (swept for header/request timeouts) and returns it to node's parser pool.
  * - After `unconsume()`, `socket._handle._consumed` stays true, so the next parser the server
  *   sets up reads the socket through JS 'data' events: every byte passes through the socket's
  *   stream, where `unshift()` can put bytes back in front.
@@ -39,12 +41,12 @@ const NODE_LISTENERS: Readonly<Record<string, readonly string[]>> = {
 };
 
 interface NodeParser {
-  _consumed?: boolean;
   incoming?: IncomingMessage | null;
-  unconsume(): void;
-  remove(): void;
-  close(): void;
 }
+
+const { freeParser } = createRequire(import.meta.url)('_http_common') as {
+  freeParser(parser: NodeParser, req: IncomingMessage | null, socket: Socket): void;
+};
 
 interface NodeSocket extends Socket {
   parser?: NodeParser | null;
@@ -58,20 +60,13 @@ export function requestBeingRead(socket: Socket): IncomingMessage | null {
 }
 
 /**
- * Stops node's parser on this socket and pauses the socket: from here no byte is parsed,
- * and none is read but by whoever resumes it. Responses already under way carry on.
+ * Stops node's parser on this socket: from here no byte is parsed until `restartParser`.
+ * Responses already under way carry on. The socket still flows: whoever does not restart it
+ * in the same turn must pause it, or what arrives meanwhile is lost.
  */
 export function releaseFromNode(socket: Socket): void {
-  const marked = socket as NodeSocket;
-  const parser = marked.parser;
-  if (parser) {
-    if (parser._consumed) parser.unconsume();
-    parser._consumed = false;
-    parser.remove();
-    marked.parser = null;
-    // We may be inside this parser's own callback: close it once the stack has unwound.
-    setImmediate(() => parser.close());
-  }
+  const parser = (socket as NodeSocket).parser;
+  if (parser) freeParser(parser, null, socket);
   for (const [event, names] of Object.entries(NODE_LISTENERS)) {
     for (const listener of socket.listeners(event)) {
       if (names.includes((listener as { name: string }).name)) socket.removeListener(event, listener as (...args: unknown[]) => void);
@@ -83,8 +78,11 @@ export function releaseFromNode(socket: Socket): void {
   socket.setEncoding = Socket.prototype.setEncoding;
   // node's error listener replaces itself with a no-op when it runs; keep one in any case.
   if (socket.listenerCount('error') === 0) socket.on('error', () => {});
-  // Paused, not just without a 'data' listener: a flowing stream would drop what arrives.
-  socket.pause();
+}
+
+/** Whether a response is still being written on the socket (or queued behind one). */
+export function hasPendingResponse(socket: Socket): boolean {
+  return ((socket as NodeSocket)._httpMessage ?? null) !== null;
 }
 
 /**
@@ -129,8 +127,14 @@ export function restartParser(server: Server, socket: Socket, replay: Buffer): v
     socket.destroy();
     return;
   }
-  socket.unshift(replay);
   connectionListenerOf(server).call(server, socket);
-  // The socket was paused: node's new 'data' listener does not resume it by itself.
-  socket.resume();
+  if (socket.readableFlowing === false) {
+    // Paused while we waited: the replay goes in front of whatever was read meanwhile, and
+    // node's new 'data' listener does not resume a paused stream by itself.
+    socket.unshift(replay);
+    socket.resume();
+  } else {
+    // Released and restarted in one turn: nothing can have been read in between.
+    socket.emit('data', replay);
+  }
 }

@@ -93,6 +93,35 @@ path "/secret/a" {
   });
 });
 
+describe('names that are JavaScript built-ins', () => {
+  // Object.prototype's own names: a lookup on a plain object finds every one of them.
+  const BUILT_INS = Object.getOwnPropertyNames(Object.prototype);
+
+  const refused = (text: string): boolean => {
+    try {
+      parsePolicy('p', text);
+      return false;
+    } catch (err) {
+      if (!isApiError(err, 'ERR_INVALID_REQUEST')) throw err;
+      return true;
+    }
+  };
+
+  it('covers at least the nine names the campaign found', () => {
+    expect(BUILT_INS).toEqual(expect.arrayContaining(['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', '__defineGetter__']));
+  });
+
+  it.each(BUILT_INS)('refuses policy = %j, in HCL and in JSON', (name) => {
+    expect(refused(`path "secret/*" { policy = "${name}" }\n`)).toBe(true);
+    expect(refused(JSON.stringify({ path: { 'secret/*': { policy: name } } }))).toBe(true);
+  });
+
+  it.each(BUILT_INS)('refuses capabilities = [%j], in HCL and in JSON', (name) => {
+    expect(refused(`path "secret/*" { capabilities = ["${name}"] }\n`)).toBe(true);
+    expect(refused(JSON.stringify({ path: { 'secret/*': { capabilities: [name] } } }))).toBe(true);
+  });
+});
+
 describe('policy names', () => {
   it.each([
     ['Admins', 'admins'],
