@@ -44,7 +44,7 @@ function send(method, url, body) {
   return new Promise((resolve) => {
     const res = new Response();
     finished = () => resolve(res);
-    const req = { method, url, socket, once() {}, headers: body ? { ...headers, 'content-length': String(body.length) } : headers };
+    const req = { method, url, socket, httpVersionMajor: 1, httpVersionMinor: 1, once() {}, headers: body ? { ...headers, 'content-length': String(body.length) } : headers };
     if (body) {
       const listeners = {};
       Object.assign(req, {
@@ -100,7 +100,7 @@ const standIns = await sampled(async () => {
     await new Promise((resolve) => {
       const res = new Response();
       finished = () => resolve(res);
-      const req = { method: 'GET', url: '/v1/secret/foo', socket, once() {}, headers };
+      const req = { method: 'GET', url: '/v1/secret/foo', socket, httpVersionMajor: 1, httpVersionMinor: 1, once() {}, headers };
       res.writeHead(req.method === 'GET' ? 200 : 0, []);
       res.end(undefined);
     });

@@ -1,12 +1,13 @@
+import type { Server } from 'node:http';
 import type { ListenerConfig, ServerConfig } from './config.js';
 import { createCore, type Core } from './core/core.js';
 import { createRequestHandler } from './http/handler.js';
 import type { JsonLimits } from './http/json-limits.js';
 import { startListener, type Listener } from './http/listener.js';
 import { createLogger, type Logger } from './log.js';
-import { createCachedStorage } from './storage/cache.js';
+import { createCachedStorage, type CachedStorage } from './storage/cache.js';
 import { createStorage, isDurableStorage } from './storage/registry.js';
-import type { ClosableStorage } from './storage/storage.js';
+import type { CacheSize, ClosableStorage } from './storage/storage.js';
 
 /** Wires config → storage → core → listeners, and takes them down in the reverse order. */
 
@@ -25,6 +26,22 @@ export interface DevCredentials {
   rootToken: string;
 }
 
+/**
+ * What the process holds, sizes only: no key, path, token or value ever appears in it, so it
+ * may be logged as is (README, "Memory bounds").
+ */
+export interface MemoryReport {
+  /** Every cache and memo that grows with traffic, by name: entries and estimated bytes, with their bounds. */
+  caches: Record<string, CacheSize>;
+  /** Tables sized by what is stored (lease timers, policies, mounts), not capped: counts. */
+  data: Record<string, number>;
+  /** Open connections, in all and per listener (in configuration order). */
+  connections: { total: number; perListener: number[] };
+  /** process.memoryUsage(), in bytes. */
+  rss: number;
+  heapUsed: number;
+}
+
 export interface RunningServer {
   core: Core;
   /** The first listener's URL. */
@@ -34,12 +51,15 @@ export interface RunningServer {
   dev?: DevCredentials;
   /** Stop accepting, finish in-flight requests, seal, release the storage. */
   close(): Promise<void>;
+  /** Cheap enough to call on demand: counters the caches keep, and one process.memoryUsage(). */
+  memory(): MemoryReport;
 }
 
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const storage = options.storage ?? (await buildStorage(config));
+  // A storage handed in is used as it is: only a read cache built here is reported.
+  const { storage, readCache } = options.storage ? { storage: options.storage, readCache: undefined } : await buildStorage(config);
   let core: Core;
   let dev: DevCredentials | undefined;
   try {
@@ -58,6 +78,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   }
 
   const listeners: Listener[] = [];
+  const open: Array<() => number> = [];
   try {
     for (const listenerConfig of config.listeners) {
       const handler = createRequestHandler({
@@ -67,7 +88,10 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
         jsonLimits: jsonLimitsOf(listenerConfig),
         onInternalError: options.onInternalError,
       });
-      listeners.push(await startListener(listenerConfig, handler));
+      const listener = await startListener(listenerConfig, handler);
+      listeners.push(listener);
+      // Before any other await: no connection can have been accepted yet.
+      open.push(countConnections(listener.server));
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
@@ -93,7 +117,33 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       })();
       return closing;
     },
+    memory() {
+      const { caches, data } = core.memory();
+      const cached = readCache?.memory();
+      const perListener = open.map((count) => count());
+      const usage = process.memoryUsage();
+      return {
+        caches: cached ? { ...caches, 'storage cache': cached.values, 'storage write stamps': cached.stamps } : caches,
+        data,
+        connections: { total: perListener.reduce((a, b) => a + b, 0), perListener },
+        rss: usage.rss,
+        heapUsed: usage.heapUsed,
+      };
+    },
   };
+}
+
+/**
+ * Open connections, counted as they come and go: node's getConnections answers through a
+ * callback only. For TLS, the TCP socket is counted, handshake or not.
+ */
+function countConnections(server: Server): () => number {
+  let open = 0;
+  server.on('connection', (socket) => {
+    open++;
+    socket.once('close', () => open--);
+  });
+  return () => open;
 }
 
 function jsonLimitsOf(listener: ListenerConfig): JsonLimits {
@@ -109,7 +159,9 @@ function jsonLimitsOf(listener: ListenerConfig): JsonLimits {
  * The configured storage; a durable one gets the read cache (below the barrier, so it holds
  * ciphertext only) unless `disable_cache` is set. In-memory storage is a cache already.
  */
-async function buildStorage(config: ServerConfig): Promise<ClosableStorage> {
+async function buildStorage(config: ServerConfig): Promise<{ storage: ClosableStorage; readCache?: CachedStorage }> {
   const storage = await createStorage(config.storage.type, config.storage.options);
-  return config.disableCache || !isDurableStorage(config.storage.type) ? storage : createCachedStorage(storage);
+  if (config.disableCache || !isDurableStorage(config.storage.type)) return { storage };
+  const readCache = createCachedStorage(storage);
+  return { storage: readCache, readCache };
 }

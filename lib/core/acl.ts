@@ -1,3 +1,4 @@
+import type { CacheSize } from '../storage/storage.js';
 import { CAP, type Policy, type PolicyRule } from './policy.js';
 
 /**
@@ -9,6 +10,9 @@ import { CAP, type Policy, type PolicyRule } from './policy.js';
  * Compilation happens once per policy set; a decision walks a character trie of the
  * prefix globs (cost bounded by the path length, not the number of rules), checks an exact
  * map, and scans only the rare `+` rules. Decisions are memoised per path.
+ *
+ * A policy is compiled once however many policy sets it is in: tokens made by root may
+ * carry any mix of policies, and each set is compiled separately.
  */
 
 interface TrieNode {
@@ -27,9 +31,16 @@ interface CompiledPolicy {
 export interface Acl {
   /** The capability bits granted on `path` (CAP.deny alone when denied, 0 when nothing matches). */
   capabilities(path: string): number;
+  /** What the decision memo holds (sizes only). */
+  memoSize(): CacheSize;
 }
 
-const MEMO_LIMIT = 4096;
+/** Decisions remembered per compiled ACL, their estimated bytes, and the longest path remembered. */
+export const MEMO_LIMIT = 2048;
+export const MEMO_MAX_BYTES = 64 << 10;
+const MEMO_MAX_KEY_LENGTH = 512;
+/** A Map slot holding a small integer, roughly. */
+const MEMO_ENTRY_BYTES = 48;
 
 function compilePolicy(policy: Policy): CompiledPolicy {
   const compiled: CompiledPolicy = { exact: new Map(), globs: { children: new Map() }, segmentRules: [] };
@@ -51,6 +62,18 @@ function compilePolicy(policy: Policy): CompiledPolicy {
     } else {
       compiled.exact.set(rule.path, rule);
     }
+  }
+  return compiled;
+}
+
+// Weak: a policy replaced or dropped from the policy store's cache takes its compiled form along.
+const compiledPolicies = new WeakMap<Policy, CompiledPolicy>();
+
+function compiledOf(policy: Policy): CompiledPolicy {
+  let compiled = compiledPolicies.get(policy);
+  if (compiled === undefined) {
+    compiled = compilePolicy(policy);
+    compiledPolicies.set(policy, compiled);
   }
   return compiled;
 }
@@ -106,8 +129,10 @@ function bestRule(policy: CompiledPolicy, path: string): PolicyRule | undefined 
 }
 
 export function compileAcl(policies: Policy[]): Acl {
-  const compiled = policies.map(compilePolicy);
+  const compiled = policies.map(compiledOf);
   const memo = new Map<string, number>();
+  // Kept on misses only: a hit does no bookkeeping at all.
+  let bytes = 0;
   return {
     capabilities(path) {
       const known = memo.get(path);
@@ -122,9 +147,17 @@ export function compileAcl(policies: Policy[]): Acl {
         }
         caps |= rule.caps;
       }
-      if (memo.size >= MEMO_LIMIT) memo.clear();
+      // Paths may be kilobytes long: a few would fill the budget and wipe the hot short ones.
+      if (path.length > MEMO_MAX_KEY_LENGTH) return caps;
+      const cost = path.length * 2 + MEMO_ENTRY_BYTES;
+      if (memo.size >= MEMO_LIMIT || bytes + cost > MEMO_MAX_BYTES) {
+        memo.clear();
+        bytes = 0;
+      }
       memo.set(path, caps);
+      bytes += cost;
       return caps;
     },
+    memoSize: () => ({ entries: memo.size, bytes, maxEntries: MEMO_LIMIT, maxBytes: MEMO_MAX_BYTES }),
   };
 }

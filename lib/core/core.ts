@@ -4,7 +4,7 @@ import { randomBytes } from '../crypto/random.js';
 import { split } from '../crypto/shamir.js';
 import type { ServerConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Storage } from '../storage/storage.js';
+import type { CacheSize, Storage } from '../storage/storage.js';
 import { clearPrefix, createView } from '../storage/view.js';
 import { VERSION } from '../version.js';
 import { resolveBackend } from '../backends/registry.js';
@@ -53,6 +53,14 @@ export interface InitResult {
   rootToken: string;
 }
 
+/** What the core holds in memory, sizes only (README, "Memory bounds"). */
+export interface CoreMemory {
+  /** Every cache and memo that grows with traffic, by name, with its bound. */
+  caches: Record<string, CacheSize>;
+  /** Tables sized by what is stored (leases, policies, mounts), not capped: counts only. */
+  data: Record<string, number>;
+}
+
 export interface CoreOptions {
   physical: Storage;
   storageType: string;
@@ -86,6 +94,8 @@ export interface Core {
    * found before any wait are thrown, later ones come as rejections.
    */
   handleRequestNow(req: Request): Answer;
+  /** Cheap to call: every reading is a counter the cache keeps as it goes. */
+  memory(): CoreMemory;
 }
 
 const NO_TTL = { defaultLeaseTtl: 0, maxLeaseTtl: 0 };
@@ -285,6 +295,23 @@ export function createCore(options: CoreOptions): Core {
       }
     },
     handleRequestNow: (req) => pipeline(req),
+
+    memory() {
+      const table = mounts.memory();
+      const policySizes = policies.memory();
+      return {
+        caches: {
+          'route memo': table.routes,
+          'token cache': tokens.cacheSize(),
+          'acl memo': policySizes.aclMemos,
+          'compiled acls': policySizes.acls,
+          'unknown policy names': policySizes.unknown,
+          'view keys': table.views,
+          'plaintext cache': barrier.cacheSize(),
+        },
+        data: { 'lease timers': expiration.armed(), policies: policySizes.parsed, mounts: table.mounts },
+      };
+    },
   };
 
   sysBackend = createSysBackend(core);

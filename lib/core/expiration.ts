@@ -44,6 +44,8 @@ export interface Expiration {
   forget(id: string): Promise<void>;
   /** Lease ids below a prefix (for tests and revoke-prefix). */
   list(prefix: string): Promise<string[]>;
+  /** Timers armed: one per live lease while unsealed, so sized by the data, not capped. */
+  armed(): number;
 }
 
 /** setTimeout overflows past 2^31−1 ms; longer leases re-arm. */
@@ -173,6 +175,7 @@ export function createExpiration(barrier: Storage, logger: Logger, hooks: Expira
       if (lease) await forget(lease);
     },
     list: listAll,
+    armed: () => timers.size,
   };
   return manager;
 }

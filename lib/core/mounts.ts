@@ -2,8 +2,8 @@ import { ApiError } from '../errors.js';
 import { randomUUID } from '../crypto/random.js';
 import { addRoute, createMatcher, createRouter, type Router } from '../http/router.js';
 import type { Backend, BackendFactory } from '../framework/backend.js';
-import type { Storage } from '../storage/storage.js';
-import { clearPrefix, createView } from '../storage/view.js';
+import type { CacheSize, Storage } from '../storage/storage.js';
+import { clearPrefix, createView, type View } from '../storage/view.js';
 
 /**
  * The mount table: which backend serves which path prefix, persisted behind the barrier
@@ -36,7 +36,7 @@ export interface MountEntry {
 export interface Mount {
   entry: MountEntry;
   backend: Backend;
-  storage: Storage;
+  storage: View;
 }
 
 export interface RouteResult {
@@ -75,6 +75,15 @@ export interface MountTable {
   unmount(path: string): Promise<MountEntry>;
   remount(from: string, to: string): Promise<void>;
   tune(path: string, config: Partial<MountConfig>, description?: string): Promise<void>;
+  /** Sizes only, summed over the table and its mounts: the route memos and the views' key memos. */
+  memory(): { routes: CacheSize; views: CacheSize; mounts: number };
+}
+
+function addSize(sum: CacheSize, size: CacheSize): void {
+  sum.entries += size.entries;
+  sum.bytes += size.bytes;
+  sum.maxEntries += size.maxEntries;
+  sum.maxBytes += size.maxBytes;
 }
 
 type NewMount = Omit<MountEntry, 'uuid' | 'accessor'>;
@@ -230,6 +239,18 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
         others.set(to, instantiate(entry));
         await commit([kind], others);
       });
+    },
+    memory() {
+      const routes = matchMount.size();
+      const views: CacheSize = { entries: 0, bytes: 0, maxEntries: 0, maxBytes: 0 };
+      // The sys backend serves one mount, but a backend is counted once however it is shared.
+      const backends = new Set<Backend>();
+      for (const mount of mounts.values()) {
+        backends.add(mount.backend);
+        addSize(views, mount.storage.keysSize());
+      }
+      for (const backend of backends) addSize(routes, backend.routeMemoSize());
+      return { routes, views, mounts: mounts.size };
     },
     tune(path, config, description) {
       return exclusive(async () => {

@@ -1,13 +1,18 @@
 import { ApiError } from '../errors.js';
-import type { Storage } from '../storage/storage.js';
+import type { CacheSize, Storage } from '../storage/storage.js';
 import { createView } from '../storage/view.js';
-import { compileAcl, type Acl } from './acl.js';
+import { compileAcl, MEMO_LIMIT, MEMO_MAX_BYTES, type Acl } from './acl.js';
 import { normalizePolicyName, parsePolicy, type Policy } from './policy.js';
 
 /**
  * Stored policies (`sys/policy/<name>` behind the barrier) and the compiled ACL of each
  * policy set, cached until any policy changes. `root` is built in and never stored;
  * `default` is created on first unseal, may be edited, never deleted.
+ *
+ * Tokens made by root may carry any names, so what traffic can grow is bounded: the compiled
+ * sets, and the names found to have no policy, each start over when full. Parsed policies
+ * that exist are kept apart from the unknown names, so a flood of made-up names never
+ * pushes the real ones out; they are as many as the stored policies in use.
  */
 
 export const DEFAULT_POLICY = `# Allow tokens to look up, renew and revoke themselves.
@@ -45,7 +50,19 @@ export interface PolicyStore {
   acl(names: readonly string[]): Promise<Acl>;
   /** The compiled ACL if it is cached; undefined means "ask `acl`". */
   peekAcl(names: readonly string[]): Acl | undefined;
+  /** Sizes only: the compiled sets, their decision memos summed, the unknown names, and the policies held. */
+  memory(): { acls: CacheSize; aclMemos: CacheSize; unknown: CacheSize; parsed: number };
 }
+
+/** Compiled policy sets kept, and the estimated bytes of their keys (the sets' names). */
+const ACL_LIMIT = 128;
+const ACL_MAX_BYTES = 1 << 20;
+/** An Acl, its closures and its empty memo, roughly. */
+const ACL_ENTRY_BYTES = 256;
+/** Names remembered as "no such policy", and their estimated bytes. */
+const UNKNOWN_LIMIT = 1024;
+const UNKNOWN_MAX_BYTES = 256 << 10;
+const UNKNOWN_ENTRY_BYTES = 48;
 
 interface StoredPolicy {
   name: string;
@@ -54,15 +71,46 @@ interface StoredPolicy {
 
 export function createPolicyStore(barrier: Storage): PolicyStore {
   const view = createView(barrier, 'sys/policy/');
-  const parsed = new Map<string, Policy | null>();
+  const parsed = new Map<string, Policy>();
+  const unknown = new Set<string>();
+  let unknownBytes = 0;
   const acls = new Map<string, Acl>();
+  let aclBytes = 0;
   // A token's policy list is one array for its lifetime: remember its cache key.
   const setKeys = new WeakMap<readonly string[], string>();
   // Bumped on every change, so an ACL compiled while a policy changed is not cached.
   let generation = 0;
 
+  const clearUnknown = (): void => {
+    unknown.clear();
+    unknownBytes = 0;
+  };
+  const clearAcls = (): void => {
+    acls.clear();
+    aclBytes = 0;
+  };
+
+  const unknownCost = (name: string): number => name.length * 2 + UNKNOWN_ENTRY_BYTES;
+  const rememberUnknown = (name: string): void => {
+    const cost = unknownCost(name);
+    if (cost > UNKNOWN_MAX_BYTES) return;
+    if (unknown.size >= UNKNOWN_LIMIT || unknownBytes + cost > UNKNOWN_MAX_BYTES) clearUnknown();
+    unknown.add(name);
+    unknownBytes += cost;
+  };
+
+  const rememberAcl = (key: string, acl: Acl): void => {
+    const cost = key.length * 2 + ACL_ENTRY_BYTES;
+    if (cost > ACL_MAX_BYTES) return;
+    if (acls.size >= ACL_LIMIT || aclBytes + cost > ACL_MAX_BYTES) clearAcls();
+    acls.set(key, acl);
+    aclBytes += cost;
+  };
+
   const load = async (name: string): Promise<Policy | null> => {
-    if (parsed.has(name)) return parsed.get(name)!;
+    const known = parsed.get(name);
+    if (known !== undefined) return known;
+    if (unknown.has(name)) return null;
     const startedAt = generation;
     const raw = await view.get(name);
     let policy: Policy | null = null;
@@ -70,7 +118,10 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
       const stored = JSON.parse(Buffer.from(raw).toString('utf8')) as StoredPolicy;
       policy = parsePolicy(stored.name, stored.text);
     }
-    if (startedAt === generation) parsed.set(name, policy);
+    if (startedAt === generation) {
+      if (policy) parsed.set(name, policy);
+      else if (!unknown.has(name)) rememberUnknown(name);
+    }
     return policy;
   };
 
@@ -86,7 +137,18 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
   const changed = (name: string): void => {
     generation++;
     parsed.delete(name);
-    acls.clear();
+    if (unknown.delete(name)) unknownBytes -= unknownCost(name);
+    clearAcls();
+  };
+
+  const memoSizes = (): CacheSize => {
+    const sum: CacheSize = { entries: 0, bytes: 0, maxEntries: MEMO_LIMIT * ACL_LIMIT, maxBytes: MEMO_MAX_BYTES * ACL_LIMIT };
+    for (const acl of acls.values()) {
+      const size = acl.memoSize();
+      sum.entries += size.entries;
+      sum.bytes += size.bytes;
+    }
+    return sum;
   };
 
   const store: PolicyStore = {
@@ -95,7 +157,8 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
     },
     teardown() {
       parsed.clear();
-      acls.clear();
+      clearUnknown();
+      clearAcls();
     },
     async get(name) {
       const key = normalizePolicyName(name);
@@ -135,9 +198,15 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
         if (policy) policies.push(policy);
       }
       const acl = compileAcl(policies);
-      if (startedAt === generation) acls.set(key, acl);
+      if (startedAt === generation && !acls.has(key)) rememberAcl(key, acl);
       return acl;
     },
+    memory: () => ({
+      acls: { entries: acls.size, bytes: aclBytes, maxEntries: ACL_LIMIT, maxBytes: ACL_MAX_BYTES },
+      aclMemos: memoSizes(),
+      unknown: { entries: unknown.size, bytes: unknownBytes, maxEntries: UNKNOWN_LIMIT, maxBytes: UNKNOWN_MAX_BYTES },
+      parsed: parsed.size,
+    }),
   };
   return store;
 }

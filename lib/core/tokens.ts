@@ -1,6 +1,6 @@
 import { hash as sha256Once } from 'node:crypto';
 import { randomBytes, randomUUID } from '../crypto/random.js';
-import type { Storage } from '../storage/storage.js';
+import type { CacheSize, Storage } from '../storage/storage.js';
 import { clearPrefix, createView } from '../storage/view.js';
 import type { CallerAuth } from './request.js';
 
@@ -54,6 +54,23 @@ export interface TokenStore {
   children(hash: string): Promise<string[]>;
   /** Makes a token an orphan: drops its parent link (revoke-orphan keeps children this way). */
   detach(entry: TokenEntry): Promise<void>;
+  /** What the cache of decrypted entries holds (sizes only). */
+  cacheSize(): CacheSize;
+}
+
+/**
+ * Decrypted entries kept, and their estimated bytes: twice the entry's JSON (its strings, as
+ * UTF-16 at worst) plus the slot, the object and the caller derived from it.
+ */
+const CACHE_LIMIT = 8192;
+const CACHE_MAX_BYTES = 8 << 20;
+const CACHE_ENTRY_BYTES = 256;
+
+interface Slot {
+  entry: TokenEntry;
+  bytes: number;
+  /** Used since eviction last passed it (the CLOCK algorithm's reference bit, as in the barrier's cache). */
+  used: boolean;
 }
 
 const encoder = new TextEncoder();
@@ -85,16 +102,46 @@ export function createTokenStore(barrier: Storage): TokenStore {
   // without the salt, and length extension only yields hashes of tokens never issued. It
   // costs a fifth of a fresh HMAC, on every authenticated request.
   let prefix: string | null = null;
-  // Decrypted entries, so an authenticated request costs one HMAC and one map lookup.
-  const cache = new Map<string, TokenEntry>();
+  // Decrypted entries, so an authenticated request costs one HMAC and one map lookup. A hit
+  // only sets a bit; the bookkeeping is done when an entry comes in.
+  const cache = new Map<string, Slot>();
+  let cacheBytes = 0;
+  // Bumped at both ends of every removal: a read that overlapped one may not cache what it read,
+  // or a revoked token could come back into the cache and stay usable.
+  let removals = 0;
 
   const hash = (token: string): string => {
     if (prefix === null) throw new Error('token store used before setup');
     return sha256Once('sha256', prefix + token, 'hex');
   };
-  const load = async (key: string): Promise<TokenEntry | null> => {
+  const forget = (key: string): void => {
+    const slot = cache.get(key);
+    if (slot === undefined) return;
+    cache.delete(key);
+    cacheBytes -= slot.bytes;
+  };
+  const remember = (entry: TokenEntry, jsonLength: number): void => {
+    forget(entry.hash);
+    const bytes = jsonLength * 2 + CACHE_ENTRY_BYTES;
+    if (bytes > CACHE_MAX_BYTES) return;
+    // Room is made before the newcomer goes in, so it is never its own victim. Recently used
+    // entries get a second chance at the back; the walk reaches them again, so it ends.
+    for (const [key, slot] of cache) {
+      if (cache.size < CACHE_LIMIT && cacheBytes + bytes <= CACHE_MAX_BYTES) break;
+      cache.delete(key);
+      if (slot.used) {
+        slot.used = false;
+        cache.set(key, slot);
+      } else cacheBytes -= slot.bytes;
+    }
+    cache.set(entry.hash, { entry, bytes, used: false });
+    cacheBytes += bytes;
+  };
+  const load = async (key: string): Promise<{ entry: TokenEntry; length: number } | null> => {
     const raw = await view.get(key);
-    return raw === null ? null : (JSON.parse(decoder.decode(raw)) as TokenEntry);
+    if (raw === null) return null;
+    const text = decoder.decode(raw);
+    return { entry: JSON.parse(text) as TokenEntry, length: text.length };
   };
 
   const store: TokenStore = {
@@ -112,6 +159,7 @@ export function createTokenStore(barrier: Storage): TokenStore {
     teardown() {
       prefix = null;
       cache.clear();
+      cacheBytes = 0;
     },
     hash,
     async create(fields, id) {
@@ -134,26 +182,42 @@ export function createTokenStore(barrier: Storage): TokenStore {
       return await store.lookupByHash(hash(token));
     },
     peek(token) {
-      return token === '' ? undefined : cache.get(hash(token));
+      if (token === '') return undefined;
+      const slot = cache.get(hash(token));
+      if (slot === undefined) return undefined;
+      slot.used = true;
+      return slot.entry;
     },
     async lookupByHash(key) {
-      const cached = cache.get(key);
-      if (cached) return cached;
-      const entry = await load(`id/${key}`);
-      if (entry) cache.set(key, entry);
-      return entry;
+      const slot = cache.get(key);
+      if (slot !== undefined) {
+        slot.used = true;
+        return slot.entry;
+      }
+      const started = removals;
+      const loaded = await load(`id/${key}`);
+      if (loaded === null) return null;
+      if (started === removals) remember(loaded.entry, loaded.length);
+      return loaded.entry;
     },
     async lookupAccessor(accessor) {
       const raw = await view.get(`accessor/${hash(accessor)}`);
       return raw === null ? null : store.lookupByHash(decoder.decode(raw));
     },
     async save(entry) {
-      await view.put(`id/${entry.hash}`, encoder.encode(JSON.stringify(entry)));
-      cache.set(entry.hash, entry);
+      const json = JSON.stringify(entry);
+      await view.put(`id/${entry.hash}`, encoder.encode(json));
+      remember(entry, json.length);
     },
     async remove(entry) {
-      cache.delete(entry.hash);
-      await view.delete(`id/${entry.hash}`);
+      removals++;
+      forget(entry.hash);
+      try {
+        await view.delete(`id/${entry.hash}`);
+      } finally {
+        removals++;
+        forget(entry.hash);
+      }
       await view.delete(`accessor/${hash(entry.accessor)}`);
       if (entry.parent) await view.delete(`parent/${entry.parent}/${entry.hash}`);
       // Child links left behind (children already revoked or detached) go with the parent.
@@ -168,6 +232,7 @@ export function createTokenStore(barrier: Storage): TokenStore {
       await store.save({ ...entry, parent: '' });
       await view.delete(`parent/${parent}/${entry.hash}`);
     },
+    cacheSize: () => ({ entries: cache.size, bytes: cacheBytes, maxEntries: CACHE_LIMIT, maxBytes: CACHE_MAX_BYTES }),
   };
   return store;
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors.js';
-import type { Storage } from '../storage/storage.js';
+import type { CacheSize, Storage } from '../storage/storage.js';
 import { createPlaintextCache } from './plaintext-cache.js';
 import { randomBytes } from './random.js';
 
@@ -44,6 +44,8 @@ export interface Barrier extends Storage {
   rekey(newMasterKey: Uint8Array): Promise<void>;
   /** The active term and its install time (unsealed only). */
   keyStatus(): KeyStatus;
+  /** What the read cache of decrypted entries holds (sizes only). */
+  cacheSize(): CacheSize;
 }
 
 export const KEYRING_PATH = 'core/keyring';
@@ -324,6 +326,8 @@ export function createBarrier(physical: Storage): Barrier {
     keyStatus() {
       return statusOf(unsealed().active);
     },
+
+    cacheSize: () => cache.size(),
 
     peek(key, read) {
       // Sealed or reserved: `get` gives the error.

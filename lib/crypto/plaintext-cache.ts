@@ -1,3 +1,5 @@
+import type { CacheSize } from '../storage/storage.js';
+
 /**
  * The barrier's read cache of decrypted entries, so a hot secret is not decrypted on every
  * read (AES-GCM set-up is most of a read's cost). It lives only while unsealed: sealing
@@ -21,6 +23,8 @@ export interface PlaintextCache {
   invalidate(key: string): void;
   /** Zeroes and drops everything (seal). */
   clear(): void;
+  /** What it holds; bytes are bounded, so entries are too (each costs at least the overhead). */
+  size(): CacheSize;
 }
 
 const ENTRY_OVERHEAD = 64;
@@ -92,5 +96,6 @@ export function createPlaintextCache(maxBytes = 16 << 20, maxEntryBytes = 64 << 
       entries.clear();
       bytes = 0;
     },
+    size: () => ({ entries: entries.size, bytes, maxEntries: Math.floor(maxBytes / ENTRY_OVERHEAD), maxBytes }),
   };
 }

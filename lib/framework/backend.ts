@@ -1,5 +1,5 @@
 import { ApiError } from '../errors.js';
-import { addRoute, createMatcher, createRouter, type RouteMatch, type Router } from '../http/router.js';
+import { addRoute, createMatcher, createRouter, type MemoSize, type RouteMatch, type Router } from '../http/router.js';
 import type { Answer, BackendRequest } from '../core/request.js';
 import type { Storage } from '../storage/storage.js';
 import { FieldData, type FieldSchemas } from './fields.js';
@@ -67,6 +67,8 @@ export interface Backend {
   isUnauthenticated(path: string): boolean;
   isRootPath(path: string): boolean;
   revokeLease?: BackendSpec['revokeLease'];
+  /** What the memo of matched routes holds (sizes only). */
+  routeMemoSize(): MemoSize;
 }
 
 export type BackendFactory = (ctx: BackendContext) => Backend;
@@ -166,5 +168,6 @@ export function defineBackend(spec: BackendSpec): Backend {
     isUnauthenticated: unauthenticated,
     revokeLease: spec.revokeLease,
     isRootPath: rootPaths,
+    routeMemoSize: matchPath.size,
   };
 }

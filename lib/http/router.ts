@@ -135,21 +135,64 @@ function walk<T>(node: Node<T>, path: string, start: number, captured: Array<[st
 }
 
 /**
+ * The size of a memo, in the same shape as storage's CacheSize (the trie imports nothing).
+ * Bytes are an estimate that errs high: two bytes a character plus a fixed cost an entry.
+ */
+export interface MemoSize {
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export interface MatcherLimits {
+  /** Entries remembered before the memo starts over; default 1024. */
+  maxEntries?: number;
+  /** Estimated bytes remembered before the memo starts over; default 256 KiB. */
+  maxBytes?: number;
+  /** Longer paths are matched every time, never remembered; default 512 characters. */
+  maxKeyLength?: number;
+}
+
+/** A memoising matcher: call it with a path; `size()` reads its memo. */
+export interface Matcher<T> {
+  (path: string): RouteMatch<T> | undefined;
+  size(): MemoSize;
+}
+
+/** A Map slot, the match and its params object, roughly. */
+const MEMO_ENTRY_BYTES = 160;
+
+/**
  * A matcher for a router that no longer changes, remembering recent answers: hot paths
  * (the same secret read over and over) then cost one map lookup. Callers must treat the
  * returned match, params included, as read-only.
  */
-export function createMatcher<T>(router: Router<T>, limit = 1024): (path: string) => RouteMatch<T> | undefined {
+export function createMatcher<T>(router: Router<T>, limits: MatcherLimits = {}): Matcher<T> {
+  const maxEntries = limits.maxEntries ?? 1024;
+  const maxBytes = limits.maxBytes ?? 256 << 10;
+  const maxKeyLength = limits.maxKeyLength ?? 512;
   // `null` remembers "no route", so a hit costs one lookup.
   const memo = new Map<string, RouteMatch<T> | null>();
-  return (path) => {
+  // Kept on misses only: a hit does no bookkeeping at all.
+  let bytes = 0;
+  const match = (path: string): RouteMatch<T> | undefined => {
     const known = memo.get(path);
     if (known !== undefined) return known ?? undefined;
-    const match = findRoute(router, path);
-    if (memo.size >= limit) memo.clear();
-    memo.set(path, match ?? null);
-    return match;
+    const found = findRoute(router, path);
+    // Request paths may be kilobytes long: remembering them would let a few requests fill
+    // the budget and wipe the short hot paths it is for.
+    if (path.length > maxKeyLength) return found;
+    const cost = path.length * 2 + MEMO_ENTRY_BYTES;
+    if (memo.size >= maxEntries || bytes + cost > maxBytes) {
+      memo.clear();
+      bytes = 0;
+    }
+    memo.set(path, found ?? null);
+    bytes += cost;
+    return found;
   };
+  return Object.assign(match, { size: (): MemoSize => ({ entries: memo.size, bytes, maxEntries, maxBytes }) });
 }
 
 /** Every pattern in match order, for help listings and the OpenAPI document. */

@@ -1,4 +1,4 @@
-import type { ClosableStorage } from './storage.js';
+import type { CacheSize, ClosableStorage } from './storage.js';
 
 /**
  * A read cache in front of a durable storage: least recently used entries go first once the
@@ -10,6 +10,11 @@ import type { ClosableStorage } from './storage.js';
  * when it ends, and stamps the key with a new epoch at its end; a get remembers the epoch at
  * its start and fills only if the key is not being written and was not stamped since. So a
  * get that read the old value just before a write landed can never cache it afterwards.
+ *
+ * The stamps are kept only while some get is in flight. Under a steady stream of overlapping
+ * reads that moment may never come, so they are capped: past the cap they are dropped and
+ * every get started before that moment is refused the fill, which is what a stamp on its
+ * key would have done at worst.
  *
  * Misses are not cached: for the file storage a miss costs a map lookup, and caching them
  * would let a stream of random keys (unknown tokens, say) evict every useful entry.
@@ -31,6 +36,8 @@ export interface CacheStats {
 
 export interface CachedStorage extends ClosableStorage {
   stats(): CacheStats;
+  /** Sizes and bounds of the cached values and of the write stamps. */
+  memory(): { values: CacheSize; stamps: CacheSize };
   /** Empties the cache (the storage itself is untouched). */
   purge(): void;
 }
@@ -38,6 +45,10 @@ export interface CachedStorage extends ClosableStorage {
 export const DEFAULT_CACHE_BYTES = 32 << 20;
 /** A rough cost of a Map entry and its key, so many tiny values still respect the budget. */
 const ENTRY_OVERHEAD = 96;
+/** Write stamps kept at most (and their estimated bytes) before they are dropped for a floor. */
+const STAMP_LIMIT = 4096;
+const STAMP_MAX_BYTES = 1 << 20;
+const STAMP_OVERHEAD = 48;
 
 export function createCachedStorage(inner: ClosableStorage, options: CacheOptions = {}): CachedStorage {
   const maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
@@ -52,6 +63,9 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
   const writing = new Map<string, number>();
   /** The epoch at which a write to the key last ended; only needed while some get is in flight. */
   const stamped = new Map<string, number>();
+  let stampBytes = 0;
+  /** Gets that started before this epoch may not fill: their stamps were dropped. */
+  let floor = 0;
   let readsInFlight = 0;
 
   const cost = (key: string, value: Uint8Array): number => value.length + key.length * 2 + ENTRY_OVERHEAD;
@@ -76,6 +90,24 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
     }
   };
 
+  const clearStamps = (): void => {
+    stamped.clear();
+    stampBytes = 0;
+  };
+
+  const stamp = (key: string): void => {
+    const size = key.length * 2 + STAMP_OVERHEAD;
+    if (!stamped.has(key)) {
+      if (stamped.size >= STAMP_LIMIT || stampBytes + size > STAMP_MAX_BYTES) {
+        clearStamps();
+        floor = epoch;
+        return;
+      }
+      stampBytes += size;
+    }
+    stamped.set(key, epoch);
+  };
+
   const write = async (key: string, run: () => Promise<void>): Promise<void> => {
     writing.set(key, (writing.get(key) ?? 0) + 1);
     drop(key);
@@ -87,7 +119,7 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
       if (left === 0) writing.delete(key);
       else writing.set(key, left);
       epoch += 1;
-      if (readsInFlight > 0) stamped.set(key, epoch);
+      if (readsInFlight > 0) stamp(key);
       drop(key);
     }
   };
@@ -106,13 +138,13 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
       readsInFlight += 1;
       try {
         const value = await inner.get(key);
-        const fresh = !writing.has(key) && (stamped.get(key) ?? -1) <= started;
+        const fresh = !writing.has(key) && started >= floor && (stamped.get(key) ?? -1) <= started;
         if (value !== null && fresh) fill(key, value);
         return value;
       } finally {
         readsInFlight -= 1;
         // With no get in flight, no remembered start epoch can be older than the stamps.
-        if (readsInFlight === 0) stamped.clear();
+        if (readsInFlight === 0) clearStamps();
       }
     },
     put: (key, value) => write(key, () => inner.put(key, value)),
@@ -124,6 +156,10 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
       await inner.close?.();
     },
     stats: () => ({ hits, misses, entries: entries.size, bytes }),
+    memory: () => ({
+      values: { entries: entries.size, bytes, maxEntries: Math.floor(maxBytes / ENTRY_OVERHEAD), maxBytes },
+      stamps: { entries: stamped.size, bytes: stampBytes, maxEntries: STAMP_LIMIT, maxBytes: STAMP_MAX_BYTES },
+    }),
     purge() {
       entries.clear();
       bytes = 0;

@@ -26,6 +26,19 @@ export interface Storage {
   peek?<T>(key: string, read: (value: Uint8Array) => T): T | undefined;
 }
 
+/**
+ * How much a cache or memo holds, and the most it may hold (README, "Memory bounds"). Bytes
+ * are the owner's estimate of what the entries keep alive, erring high (strings count two
+ * bytes a character); a cache bounded by bytes alone gives as maxEntries the count its
+ * per-entry overhead allows.
+ */
+export interface CacheSize {
+  entries: number;
+  bytes: number;
+  maxEntries: number;
+  maxBytes: number;
+}
+
 /** A storage that owns resources (files, sockets, locks) to release on shutdown. */
 export interface ClosableStorage extends Storage {
   close?(): Promise<void>;

@@ -91,6 +91,41 @@ describe('server -dev', () => {
   });
 });
 
+describe('memory report', () => {
+  /** The `caches=` and `data=` fields of a report line, parsed; the JSON has spaces in its names. */
+  const parse = (line: string): { caches: Record<string, Record<string, number>>; data: Record<string, number> } => {
+    const match = / caches=(\{.*\}) data=(\{.*\})$/.exec(line);
+    if (!match) throw new Error(`not a memory report: ${line}`);
+    return { caches: JSON.parse(match[1]!), data: JSON.parse(match[2]!) };
+  };
+
+  it('logs one line at debug on startup and one at info on SIGUSR2, with sizes and nothing secret', async () => {
+    const token = 'memory-report-root-token';
+    const proc = start(['server', '-dev', '-dev-listen-address=127.0.0.1:0', `-dev-root-token-id=${token}`, '-log-level=debug']);
+    const [, url] = await proc.waitFor(/Address:\s+(http:\/\/127\.0\.0\.1:\d+)/);
+    const [startup] = await proc.waitFor(/^.*\[DEBUG\] memory report .*$/m, 'stderr');
+    expect(parse(startup!).caches['token cache']).toMatchObject({ maxEntries: expect.any(Number), maxBytes: expect.any(Number) });
+    const write = await httpRequest(`${url}/v1/secret/telltale-path`, { method: 'POST', headers: { 'X-Nomad-Token': token }, body: { value: 'telltale-value' } });
+    expect(write.status).toBe(204);
+    expect((await httpRequest(`${url}/v1/secret/telltale-path`, { headers: { 'X-Nomad-Token': token } })).status).toBe(200);
+    proc.kill('SIGUSR2');
+    const [line] = await proc.waitFor(/^.*\[INFO\] memory report .*$/m, 'stderr');
+    const report = parse(line!);
+    expect(report.caches['plaintext cache']!.entries).toBeGreaterThan(0);
+    for (const [name, size] of Object.entries(report.caches)) {
+      expect(Object.keys(size).sort(), name).toEqual(['bytes', 'entries', 'maxBytes', 'maxEntries']);
+      expect(size.entries, name).toBeLessThanOrEqual(size.maxEntries!);
+      expect(size.bytes, name).toBeLessThanOrEqual(size.maxBytes!);
+    }
+    expect(report.data).toMatchObject({ mounts: 4 });
+    expect(line).toMatch(/ rss=\d+ heap_used=\d+ connections=\{"total":\d+,"perListener":\[\d+\]\} /);
+    for (const secret of [token, 'telltale', 'secret/', '127.0.0.1']) expect(line).not.toContain(secret);
+    // Still serving, and still stopping cleanly.
+    proc.kill('SIGTERM');
+    expect((await proc.exited).code).toBe(0);
+  });
+});
+
 describe('server -config', () => {
   it('starts sealed and uninitialized from an HCL file', async () => {
     const file = join(dir, 'ok.hcl');

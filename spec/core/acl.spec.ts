@@ -127,6 +127,29 @@ describe('ACL decisions', () => {
     expect(acl.capabilities('secret/app/x')).toBe(CAP.update);
     expect(acl.capabilities('secret/app/x')).toBe(CAP.update);
   });
+
+  it('keeps its memo within its bounds, and decides long paths without remembering them', () => {
+    const acl = compileAcl([parsePolicy('a', P.layered)]);
+    for (let i = 0; i < 20_000; i++) expect(acl.capabilities(`secret/app/${i}`)).toBe(CAP.update);
+    const size = acl.memoSize();
+    expect(size.entries).toBeGreaterThan(0);
+    expect(size.entries).toBeLessThanOrEqual(size.maxEntries);
+    expect(size.bytes).toBeLessThanOrEqual(size.maxBytes);
+    const long = `secret/app/${'x'.repeat(8192)}`;
+    expect(acl.capabilities(long)).toBe(CAP.update);
+    expect(acl.capabilities(`${long}/admin`)).toBe(CAP.update);
+    expect(acl.memoSize()).toEqual(size);
+  });
+
+  it('decides the same whether a policy was compiled for this set or for another', () => {
+    const layered = parsePolicy('layered', P.layered);
+    const deny = parsePolicy('deny', P.denyExact);
+    const alone = compileAcl([layered]);
+    const shared = compileAcl([layered, deny]);
+    expect(alone.capabilities('secret/app/locked')).toBe(CAP.update);
+    expect(shared.capabilities('secret/app/locked')).toBe(CAP.deny);
+    expect(compileAcl([layered]).capabilities('secret/app/admin')).toBe(CAP.deny);
+  });
 });
 
 describe('wildcard priority (Vault order)', () => {

@@ -26,6 +26,18 @@ describe('the barrier plaintext cache', () => {
     expect(cache.peek('k0', () => true)).toBeUndefined();
   });
 
+  it('reports its size against its byte budget, and the entry count that budget allows', () => {
+    const cache = createPlaintextCache(10_000, 2_000);
+    for (let i = 0; i < 100; i++) cache.fill(`key-${i}`, Buffer.alloc(500, 1), cache.sequence);
+    const size = cache.size();
+    expect(size.maxBytes).toBe(10_000);
+    expect(size.bytes).toBeLessThanOrEqual(10_000);
+    expect(size.bytes).toBeGreaterThan(5_000);
+    expect(size.entries).toBeLessThanOrEqual(size.maxEntries);
+    cache.clear();
+    expect(cache.size()).toMatchObject({ entries: 0, bytes: 0 });
+  });
+
   it('never fills with a value read across a write or a seal', () => {
     const cache = createPlaintextCache();
     const before = cache.sequence;

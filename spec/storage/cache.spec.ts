@@ -148,6 +148,39 @@ describe('read cache', () => {
     expect(cache.stats().misses).toBe(before + 1);
   });
 
+  it('caps its write stamps under reads that never stop overlapping, and still refuses a stale fill', async () => {
+    const inner = controlled();
+    const cache = createCachedStorage(inner);
+    await cache.put('k', Buffer.from('old'));
+    const release = inner.holdNextGet();
+    // In flight for the whole test: the stamps are never dropped for lack of readers.
+    const slowRead = cache.get('k');
+    await cache.put('k', Buffer.from('new'));
+    for (let i = 0; i < 3_000; i++) await cache.put(`w${i}`, Buffer.from('v'));
+    for (let i = 0; i < 3_000; i++) await cache.put(`${'long/'.repeat(60)}${i}`, Buffer.from('v'));
+    const { stamps } = cache.memory();
+    expect(stamps.entries).toBeLessThanOrEqual(stamps.maxEntries);
+    expect(stamps.bytes).toBeLessThanOrEqual(stamps.maxBytes);
+    // k's stamp went with the others, yet the read that began before its write may not fill.
+    release();
+    expect(text(await slowRead)).toBe('old');
+    expect(text(await cache.get('k'))).toBe('new');
+    expect(text(await cache.get('k'))).toBe('new');
+    expect(cache.memory().stamps.entries).toBe(0);
+  });
+
+  it('reports its values against the byte budget', async () => {
+    const cache = createCachedStorage(createInmemStorage(), { maxBytes: 10_000, maxEntryBytes: 5000 });
+    for (let i = 0; i < 50; i++) {
+      await cache.put(`k${i}`, Buffer.alloc(1000, i));
+      await cache.get(`k${i}`);
+    }
+    const { values } = cache.memory();
+    expect(values).toMatchObject({ maxBytes: 10_000, entries: cache.stats().entries, bytes: cache.stats().bytes });
+    expect(values.bytes).toBeLessThanOrEqual(values.maxBytes);
+    expect(values.entries).toBeLessThanOrEqual(values.maxEntries);
+  });
+
   it('lets values over the entry limit bypass the cache', async () => {
     const cache = createCachedStorage(createInmemStorage(), { maxBytes: 1 << 20 });
     await cache.put('big', Buffer.alloc(100 << 10));

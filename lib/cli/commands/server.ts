@@ -1,6 +1,6 @@
 import { ConfigError, defaultConfig, loadConfigFiles, type ServerConfig } from '../../config.js';
 import { createLogger, type LogLevel } from '../../log.js';
-import { createServer, type RunningServer } from '../../server.js';
+import { createServer, type MemoryReport, type RunningServer } from '../../server.js';
 import type { Command, CommandIO } from '../command.js';
 import { describeFlags, flagBool, flagString, parseFlags, UsageError, type FlagSpec } from '../flags.js';
 
@@ -38,6 +38,11 @@ function devBanner(server: RunningServer): string {
 `;
 }
 
+/** The memory report as one log line's fields: sizes and counts only, never a key, path or token. */
+function memoryFields(report: MemoryReport): Record<string, unknown> {
+  return { rss: report.rss, heap_used: report.heapUsed, connections: report.connections, caches: report.caches, data: report.data };
+}
+
 async function run(args: string[], io: CommandIO): Promise<number> {
   const flags = parseFlags(args, FLAGS);
   if (flags.positional.length > 0) throw new UsageError(`unexpected argument '${flags.positional[0]}'`);
@@ -71,6 +76,9 @@ async function run(args: string[], io: CommandIO): Promise<number> {
     return 1;
   }
   io.stdout(dev ? devBanner(server) : `==> nomad-api server started on ${server.urls.join(', ')} (sealed until unsealed)\n`);
+  logger.debug('memory report', memoryFields(server.memory()));
+  // SIGUSR2: the report on demand, at info, so a running server can be asked what it holds.
+  process.on('SIGUSR2', () => logger.info('memory report', memoryFields(server.memory())));
 
   // SIGINT/SIGTERM: stop accepting, finish in-flight requests, seal, exit 0. A second signal forces exit.
   return new Promise<number>((resolve) => {
@@ -103,6 +111,9 @@ export const serverCommand: Command = {
   Starts a server. With -config, it reads the listener and storage settings from
   HCL or JSON files and starts sealed. With -dev, it runs in memory on plain HTTP,
   already initialised and unsealed, and prints the unseal key and root token.
+
+  SIGINT or SIGTERM shuts it down. SIGUSR2 logs a one-line memory report at info:
+  what each cache holds against its bound, sizes only.
 
 ${describeFlags(FLAGS)}
 `,
