@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from '../errors.js';
+import { refuseWhatFollows } from './client-error.js';
 import { checkJsonLimits, type JsonLimits } from './json-limits.js';
 
 /**
  * Reads a request body as one JSON object, never more than `limit` bytes: past the
- * limit it stops reading and answers 413 (the caller then closes the connection).
+ * limit it stops reading and answers 413, and the connection is closed after it.
  */
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -18,9 +19,12 @@ export function hasBody(req: IncomingMessage): boolean {
   return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
 }
 
+/** Whether Content-Length alone is over the limit: the caller answers 413 at once. */
+export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
+  return Number(req.headers['content-length'] ?? 0) > limit;
+}
+
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -29,6 +33,9 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         cleanup();
         req.pause();
+        // We are inside node's parser, which may reach a request after this body before the
+        // rejection is handled: it must not run.
+        refuseWhatFollows(req.socket);
         reject(tooLarge(limit));
         return;
       }

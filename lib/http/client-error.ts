@@ -1,10 +1,11 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { hasBody } from './body.js';
 import { nextRequestId } from './request-id.js';
 import { LIST_STAND_IN, refusedListStart, takeListMark, takeOverForList, type ParseError } from './list-method.js';
 import { sendErrors } from './respond.js';
-import { afterEarlierResponses, releaseFromNode, requestBeingRead } from './takeover.js';
+import { afterEarlierResponses, forgetExpectContinue, releaseFromNode, requestBeingRead } from './takeover.js';
 
 /**
  * What node's HTTP server would answer by itself, answered as api.md §1–§3 say instead: the
@@ -22,11 +23,39 @@ export interface ClientErrorOptions {
 const REFUSALS: Readonly<Record<string, readonly [number, string]>> = {
   HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
   HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'request chunk extensions too large'],
-  HPE_INVALID_VERSION: [505, 'HTTP version not supported: use HTTP/1.1'],
   HPE_INVALID_METHOD: [400, 'malformed HTTP request: unknown method'],
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
 };
 const MALFORMED = [400, 'malformed HTTP request'] as const;
+const UNSUPPORTED_VERSION = [505, 'HTTP version not supported: use HTTP/1.1'] as const;
+
+/** The answer to a parse error. llhttp says HPE_INVALID_VERSION for a bare LF after the version too: only a real version is 505. */
+function refusalFor(err: ParseError): readonly [number, string] {
+  const code = err.code ?? '';
+  if (code === 'HPE_INVALID_VERSION' && (err as { reason?: unknown }).reason === 'Invalid HTTP version') return UNSUPPORTED_VERSION;
+  return Object.hasOwn(REFUSALS, code) ? REFUSALS[code]! : MALFORMED;
+}
+
+const kRefused = Symbol('nomad.refused');
+
+interface RefusedSocket extends Socket {
+  [kRefused]?: true;
+}
+
+/**
+ * For an answer that closes the connection (`Connection: close`: a missing Host, a body over
+ * the limit), decided in the handler: node's parser goes on parsing whatever the client sent
+ * after that request, and would hand it to the handler. Those requests must not run, since
+ * their answers will never be written. Call it in the same turn as the decision.
+ */
+export function refuseWhatFollows(socket: Socket): void {
+  (socket as RefusedSocket)[kRefused] = true;
+}
+
+/** Whether a request arrived behind a refusal on its connection (see refuseWhatFollows). */
+export function arrivedAfterRefusal(socket: Socket): boolean {
+  return (socket as RefusedSocket)[kRefused] === true;
+}
 
 /** How long a refused connection waits for the client to close before it is cut. */
 const LINGER_MS = 2_000;
@@ -46,7 +75,7 @@ export function createClientErrorListener(server: Server, options: ClientErrorOp
     const reading = requestBeingRead(socket);
     const listStart = refusedListStart(err);
     releaseFromNode(socket);
-    const [status, message] = Object.hasOwn(REFUSALS, code) ? REFUSALS[code]! : MALFORMED;
+    const [status, message] = refusalFor(err);
     const refuse = (): void => refuseInTurn(socket, status, message, reading);
     if (listStart) {
       takeOverForList({ server, socket, start: listStart, timeoutMs: options.readHeaderTimeoutMs, refuse });
@@ -57,6 +86,12 @@ export function createClientErrorListener(server: Server, options: ClientErrorOp
     if (code === 'HPE_CLOSED_CONNECTION') afterEarlierResponses(socket, () => closeGently(socket));
     else refuse();
   };
+}
+
+/** The client's FIN came in the middle of a request (answerAfterHalfClose): it is refused in turn. */
+export function refuseTruncated(socket: Socket, request: IncomingMessage): void {
+  releaseFromNode(socket);
+  refuseInTurn(socket, 400, 'malformed HTTP request: the connection ended before the request did', request);
 }
 
 /**
@@ -110,6 +145,42 @@ export function closeGently(socket: Socket): void {
   socket.on('data', () => {});
   socket.end();
   socket.resume();
+}
+
+/**
+ * `Expect: 100-continue` (node's `checkContinue` event). node writes the interim answer at
+ * once, even when the request waits behind an earlier response: the interim bytes are then
+ * buffered behind that response's not-yet-written header and come out inside its body. So a
+ * request waiting its turn gets its 100 when its response gets the socket, unless its final
+ * answer is made by then. In that case node closes the connection after the answer (the
+ * client may still send a body), and requests already parsed behind it would run unanswered:
+ * if the body has arrived whole there is nothing left to come and the connection stays, and
+ * if not, nothing after it runs.
+ */
+export function continueInTurn(handler: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (res.socket) {
+      res.writeContinue();
+      handler(req, res);
+      return;
+    }
+    let continued = false;
+    res.once('socket', () => {
+      if (res.headersSent) return;
+      continued = true;
+      res.writeContinue();
+    });
+    const writeHead = res.writeHead;
+    res.writeHead = function writeHeadInTurn(this: ServerResponse, ...args: unknown[]) {
+      res.writeHead = writeHead;
+      if (!continued) {
+        if (req.complete || !hasBody(req)) forgetExpectContinue(res);
+        else refuseWhatFollows(req.socket);
+      }
+      return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    } as ServerResponse['writeHead'];
+    handler(req, res);
+  };
 }
 
 /** 417 for an `Expect` other than `100-continue` (node's `checkExpectation` event). */

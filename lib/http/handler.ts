@@ -5,7 +5,8 @@ import { nextRequestId } from './request-id.js';
 import type { Core } from '../core/core.js';
 import type { Answer, Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
-import { hasBody, parseJsonObject, readBody } from './body.js';
+import { declaredTooLarge, hasBody, parseJsonObject, readBody, tooLarge } from './body.js';
+import { arrivedAfterRefusal, refuseWhatFollows } from './client-error.js';
 import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
@@ -62,6 +63,19 @@ export function clientTokenOf(headers: IncomingMessage['headers']): string {
   return '';
 }
 
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+
+/**
+ * The request target as a path and query. RFC 9112 §3.2.2 has servers accept the absolute
+ * form (`GET http://host/v1/… HTTP/1.1`), as Go's server and so Vault do; the authority in it
+ * is ignored, as is Host, since a listener serves one site.
+ */
+function originForm(target: string): string {
+  if (target.charCodeAt(0) === 0x2f) return target;
+  const authority = ABSOLUTE_FORM.exec(target);
+  return authority === null ? target : target.slice(authority[0].length) || '/';
+}
+
 /** A cookie value that is not valid percent-encoding is taken as is (and fails as a token: 401, not 500). */
 function decodeCookie(value: string): string {
   try {
@@ -103,11 +117,9 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     const apiError = err as ApiError;
     let extra: HeaderList = apiError.headers ? Object.entries(apiError.headers).flat() : NO_HEADERS;
-    if (apiError.code === 'ERR_BODY_TOO_LARGE') {
-      // Stop reading: the rest of the body is never consumed, so the connection cannot be reused.
-      extra = [...extra, 'Connection', 'close'];
-      res.once('finish', () => res.socket?.destroy());
-    }
+    // Stop reading: the rest of the body is never consumed, so the connection cannot be reused.
+    if (apiError.code === 'ERR_BODY_TOO_LARGE') extra = [...extra, 'Connection', 'close'];
+    if (extra.some((name, i) => i % 2 === 0 && name.toLowerCase() === 'connection')) refuseWhatFollows(res.req.socket);
     sendErrors(res, status, requestId, [apiError.message], extra);
   };
 
@@ -158,6 +170,8 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   // Not async, on purpose: the common request (no body) goes from here to core without a
   // promise of its own (an async function also allocates its whole frame on every call).
   return (req, res) => {
+    // Behind an answer that closes the connection: never run, never answered (client-error.ts).
+    if (arrivedAfterRefusal(req.socket)) return;
     const requestId = nextRequestId();
     let request: Request;
     try {
@@ -169,6 +183,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     if (!hasBody(req)) {
       dispatch(res, request);
+      return;
+    }
+    if (declaredTooLarge(req, maxRequestSize)) {
+      // Now, not once a promise settles: node may be about to parse the next request.
+      fail(res, tooLarge(maxRequestSize), requestId);
       return;
     }
     readBody(req, maxRequestSize).then(
@@ -199,7 +218,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
 
   /** The core Request for a node request, body aside (its data is filled in once read); throws on a bad path or query. */
   function parseRequest(req: IncomingMessage, requestId: string, listed: boolean): Request {
-    const url = req.url ?? '/';
+    const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     let decoded: string | null = rawPath;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { afterEarlierResponses, hasPendingResponse, restartParser } from './takeover.js';
+import { afterEarlierResponses, hasPendingResponse, holdBytes, restartParser } from './takeover.js';
 
 /**
  * Accepting the `LIST` method (api.md §1). Node's HTTP parser (llhttp) knows no `LIST` and
@@ -69,20 +69,31 @@ export interface ListTakeover {
 
 /** Takes a connection over at a refused LIST (see the header); the socket must be released from node already. */
 export function takeOverForList({ server, socket, start, timeoutMs, refuse }: ListTakeover): void {
-  // The usual case, an idle connection and the request line in hand, finishes in this turn;
-  // any wait means holding the socket's bytes until then.
-  if (start.length < LIST_.length || hasPendingResponse(socket)) socket.pause();
-  readAtLeast(socket, start, LIST_.length, timeoutMs, (bytes) => {
-    if (bytes === null || !bytes.subarray(0, LIST_.length).equals(LIST_)) {
-      refuse();
-      return;
+  const restart = (bytes: Buffer, replay: boolean): void => {
+    bytes.write(LIST_STAND_IN, 0, 'latin1');
+    (socket as MarkedSocket)[kListNext] = true;
+    if (replay) restartParser(server, socket, bytes);
+    else {
+      holdBytes(socket, bytes);
+      afterEarlierResponses(socket, () => restartParser(server, socket));
     }
-    afterEarlierResponses(socket, () => {
-      bytes.write(LIST_STAND_IN, 0, 'latin1');
-      (socket as MarkedSocket)[kListNext] = true;
-      restartParser(server, socket, bytes);
-    });
+  };
+  // The usual case, an idle connection and the request line in hand, finishes in this turn.
+  if (start.length >= LIST_.length && !hasPendingResponse(socket)) {
+    if (isList(start)) restart(start, true);
+    else refuse();
+    return;
+  }
+  // Any wait means holding the socket's bytes until then.
+  socket.pause();
+  readAtLeast(socket, start, LIST_.length, timeoutMs, (bytes) => {
+    if (bytes === null || !isList(bytes)) refuse();
+    else restart(bytes, false);
   });
+}
+
+function isList(bytes: Buffer): boolean {
+  return bytes.subarray(0, LIST_.length).equals(LIST_);
 }
 
 /**

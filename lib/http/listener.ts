@@ -4,7 +4,8 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SecureVersion } from 'node:tls';
 import type { ListenerConfig } from '../config.js';
-import { answerConnect, answerUnknownExpectation, createClientErrorListener } from './client-error.js';
+import { answerConnect, answerUnknownExpectation, continueInTurn, createClientErrorListener, refuseTruncated } from './client-error.js';
+import { answerAfterHalfClose } from './takeover.js';
 
 /**
  * One TCP listener, plain or TLS (api.md §1): TLS 1.2 minimum unless told otherwise,
@@ -38,9 +39,14 @@ export function splitAddress(address: string): { host: string; port: number } {
   return { host: match[1] ?? match[2] ?? '127.0.0.1', port: Number(match[3]) };
 }
 
-/** What node would answer by itself (bad framing, LIST, unknown Expect, CONNECT) is ours to answer: client-error.ts. */
-function answerForNode(server: http.Server, config: ListenerConfig): http.Server {
+/**
+ * What node would answer by itself (bad framing, LIST, Expect, CONNECT) is ours to answer,
+ * in order: client-error.ts.
+ */
+function answerForNode(server: http.Server, config: ListenerConfig, handler: http.RequestListener): http.Server {
+  answerAfterHalfClose(server, !config.tlsDisable, refuseTruncated);
   server.on('clientError', createClientErrorListener(server, { readHeaderTimeoutMs: config.readHeaderTimeoutMs }));
+  server.on('checkContinue', continueInTurn(handler));
   server.on('checkExpectation', answerUnknownExpectation);
   server.on('connect', answerConnect);
   return server;
@@ -54,7 +60,7 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     // The handler refuses a missing Host itself, in the error envelope (node's 400 has no body).
     requireHostHeader: false,
   };
-  if (config.tlsDisable) return answerForNode(http.createServer(common, handler), config);
+  if (config.tlsDisable) return answerForNode(http.createServer(common, handler), config, handler);
   if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
   const server = https.createServer(
     {
@@ -69,7 +75,7 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     },
     handler,
   );
-  return answerForNode(server, config);
+  return answerForNode(server, config, handler);
 }
 
 export async function startListener(config: ListenerConfig, handler: http.RequestListener): Promise<Listener> {

@@ -25,6 +25,10 @@ import { Socket } from 'node:net';
  *   listener (resOnFinish), so `_httpMessage === null` means no response is pending.
  * - The server's listener that sets up a connection is named `connectionListener` (on
  *   'connection' for http, 'secureConnection' for https).
+ * - `res._expect_continue`: set on the response of a request with `Expect: 100-continue`;
+ *   while it is set and no 100 went out, node's writeHead closes the connection after the answer.
+ * - `server.httpAllowHalfOpen` (false by default) decides whether a client's FIN ends the
+ *   socket at once, dropping the answers still being made, or after the last of them.
  * What node documents, and this also uses: `clientError`'s `err.bytesParsed`/`err.rawPacket`.
  */
 
@@ -51,6 +55,33 @@ const { freeParser } = createRequire(import.meta.url)('_http_common') as {
 interface NodeSocket extends Socket {
   parser?: NodeParser | null;
   _httpMessage?: ServerResponse | null;
+}
+
+/**
+ * A client that half-closes (sends FIN after its requests, as `curl` with a body piped in or
+ * `printf … | nc -q` does) still gets every answer: node would end the socket at the FIN and
+ * drop the answers of requests that had run, writes included. Kept open, though, a request
+ * cut short by the FIN would wait for the rest of its body forever (node's parser does not
+ * always call a truncated request an error): `truncated` is told of it.
+ */
+export function answerAfterHalfClose(server: Server, tls: boolean, truncated: (socket: Socket, request: IncomingMessage) => void): void {
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+  const watch = (socket: Socket): void => {
+    // A TLS socket ends its own half at the peer's FIN unless told otherwise; told only once the
+    // handshake is done, so a client that gives up during it is still closed at once.
+    if (tls) socket.allowHalfOpen = true;
+    // Added after node's own 'end' listener, which has had its say by the time this runs.
+    socket.on('end', () => {
+      const request = requestBeingRead(socket);
+      if (request) truncated(socket, request);
+    });
+  };
+  server.on(tls ? 'secureConnection' : 'connection', watch);
+}
+
+/** The request's body has arrived whole: its answer need not close the connection for want of a 100. */
+export function forgetExpectContinue(res: ServerResponse): void {
+  (res as ServerResponse & { _expect_continue: boolean })._expect_continue = false;
 }
 
 /** The request node's parser is in the middle of (its headers are in, its body is not), if any. */
@@ -119,22 +150,27 @@ function connectionListenerOf(server: Server): (socket: Socket) => void {
 }
 
 /**
- * Gives a released socket a fresh node parser that reads `replay` first, then whatever the
- * socket receives after it. The parser reads through JS from now on (see the header).
+ * Puts bytes already read back in front of a released socket's stream and pauses it, until
+ * `restartParser`. Held in the stream rather than beside it, they also keep it from ending
+ * meanwhile: a client that sent its last requests and a FIN would otherwise see the socket
+ * end before any parser read them.
  */
-export function restartParser(server: Server, socket: Socket, replay: Buffer): void {
-  if (socket.destroyed || socket.readableEnded) {
-    socket.destroy();
-    return;
-  }
+export function holdBytes(socket: Socket, bytes: Buffer): void {
+  socket.pause();
+  socket.unshift(bytes);
+}
+
+/**
+ * Gives a released socket a fresh node parser, which reads through JS from now on (see the
+ * header): `replay` first when given (released and restarted in the same turn, so nothing
+ * can have been read in between), else what `holdBytes` put back, then whatever comes after.
+ */
+export function restartParser(server: Server, socket: Socket, replay?: Buffer): void {
+  if (socket.destroyed) return;
   connectionListenerOf(server).call(server, socket);
-  if (socket.readableFlowing === false) {
-    // Paused while we waited: the replay goes in front of whatever was read meanwhile, and
-    // node's new 'data' listener does not resume a paused stream by itself.
-    socket.unshift(replay);
-    socket.resume();
-  } else {
-    // Released and restarted in one turn: nothing can have been read in between.
-    socket.emit('data', replay);
-  }
+  // Held bytes wait in a paused stream, and node's new 'data' listener does not resume it.
+  // Resuming takes effect on the next tick, after the replay: a LIST in the replay may take
+  // the socket over again, pause it, and the held bytes then stay held.
+  if (socket.readableFlowing === false) socket.resume();
+  if (replay) socket.emit('data', replay);
 }

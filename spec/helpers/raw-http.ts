@@ -11,6 +11,10 @@ import tls from 'node:tls';
 
 export interface RawResponse {
   status: number;
+  /** The status line as sent, e.g. `HTTP/1.1 204 No Content`. */
+  statusLine: string;
+  /** The header lines as sent, in order. */
+  headerLines: string[];
   /** Header names lower-cased; a repeated header keeps its last value. */
   headers: Record<string, string>;
   text: string;
@@ -27,6 +31,10 @@ export interface RawConnection {
   /** Every final response until the server closes the connection (or `timeoutMs` passes: rejects). */
   untilClosed(timeoutMs?: number): Promise<RawResponse[]>;
   readonly closed: boolean;
+  /** The status of every interim (1xx) response so far, in order. */
+  readonly interim: readonly number[];
+  /** Half-closes: sends FIN and keeps reading, so the server can answer what it has and close. */
+  end(): void;
   /** Bytes after the last complete response. */
   leftover(): string;
   close(): void;
@@ -49,6 +57,7 @@ export async function connectRaw(url: string, options: RawOptions = {}): Promise
   let buffered = Buffer.alloc(0);
   let ended = false;
   const responses: RawResponse[] = [];
+  const interim: number[] = [];
   let continues = 0;
   const waiters = new Set<() => void>();
   const wake = (): void => {
@@ -69,19 +78,21 @@ export async function connectRaw(url: string, options: RawOptions = {}): Promise
       const start = headEnd + 4;
       if (status >= 100 && status < 200) {
         buffered = buffered.subarray(start);
+        interim.push(status);
         if (status === 100) continues++;
         continue;
       }
+      const head = { status, statusLine: statusLine!, headerLines: lines, headers };
       const length = headers['content-length'] !== undefined ? Number(headers['content-length']) : status === 204 || status === 304 ? 0 : -1;
       if (length === -1) {
         // No framing: the body runs to the end of the connection.
         if (!ended) return;
-        responses.push(toResponse(status, headers, buffered.subarray(start)));
+        responses.push(toResponse(head, buffered.subarray(start)));
         buffered = Buffer.alloc(0);
         return;
       }
       if (buffered.length < start + length) return;
-      responses.push(toResponse(status, headers, buffered.subarray(start, start + length)));
+      responses.push(toResponse(head, buffered.subarray(start, start + length)));
       buffered = buffered.subarray(start + length);
     }
   };
@@ -152,12 +163,16 @@ export async function connectRaw(url: string, options: RawOptions = {}): Promise
     get closed() {
       return ended;
     },
+    interim,
+    end: () => {
+      socket.end();
+    },
     leftover: () => buffered.toString('latin1'),
     close: () => socket.destroy(),
   };
 }
 
-function toResponse(status: number, headers: Record<string, string>, bytes: Buffer): RawResponse {
+function toResponse(head: Omit<RawResponse, 'text' | 'body'>, bytes: Buffer): RawResponse {
   const text = bytes.toString('utf8');
   let body: unknown;
   try {
@@ -165,7 +180,7 @@ function toResponse(status: number, headers: Record<string, string>, bytes: Buff
   } catch {
     body = undefined;
   }
-  return { status, headers, text, body };
+  return { ...head, text, body };
 }
 
 /** A request written out by hand; `Content-Length` is added when there is a body and none was given. */

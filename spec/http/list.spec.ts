@@ -13,6 +13,7 @@ import { testTls } from '../helpers/tls.js';
  */
 
 const certs = testTls();
+const MAX_REQUEST_SIZE = 4096;
 
 const TRANSPORTS = [
   ['plain', false],
@@ -30,7 +31,10 @@ describe.each(TRANSPORTS)('over %s', (_name, useTls) => {
     server = await startTestServer({
       storage: gated.storage,
       ca: certs.ca.cert,
-      listener: useTls ? { tlsDisable: false, tlsCertFile: certs.server.certFile, tlsKeyFile: certs.server.keyFile } : {},
+      listener: {
+        maxRequestSize: MAX_REQUEST_SIZE,
+        ...(useTls ? { tlsDisable: false, tlsCertFile: certs.server.certFile, tlsKeyFile: certs.server.keyFile } : {}),
+      },
     });
     token = server.rootToken;
     for (const [path, value] of [['folder/a', 'A'], ['folder/b', 'B'], ['read/me', 'read']] as const) {
@@ -294,6 +298,136 @@ describe.each(TRANSPORTS)('over %s', (_name, useTls) => {
     });
   });
 
+  describe('what follows a refusal, a half-close, an Expect', () => {
+    it.each<[string, (body: string) => Buffer]>([
+      ['a missing Host', () => Buffer.from('GET /v1/secret/read/me HTTP/1.1\r\n\r\n')],
+      ['an HTTP/2.0 request line', () => Buffer.from('GET /v1/secret/read/me HTTP/2.0\r\nHost: x\r\n\r\n')],
+      ['a declared body over max_request_size', () => rawRequest('POST', '/v1/secret/too-big', auth(), `{"v":"${'x'.repeat(MAX_REQUEST_SIZE)}"}`)],
+      [
+        'a chunked body that crosses max_request_size',
+        () => rawRequest('POST', '/v1/secret/too-big', { ...auth(), 'Transfer-Encoding': 'chunked' }, `${(MAX_REQUEST_SIZE + 1).toString(16)}\r\n${'x'.repeat(MAX_REQUEST_SIZE + 1)}\r\n0\r\n\r\n`),
+      ],
+    ])('runs nothing pipelined after %s, which closes the connection', async (_what, refused) => {
+      const c = await open();
+      const key = `behind-${_what.replace(/\W+/g, '-')}`;
+      await c.write(Buffer.concat([rawRequest('GET', '/v1/secret/read/me', auth()), refused(''), rawRequest('POST', `/v1/secret/${key}`, auth(), '{"v":1}')]));
+      const [first, refusal, ...rest] = await c.untilClosed();
+      expect(first!.body.data).toEqual({ v: 'read' });
+      expect(refusal!.status).toBeGreaterThanOrEqual(400);
+      expectEnvelope(refusal!, refusal!.status);
+      expect(refusal!.headers.connection).toBe('close');
+      expect(rest).toEqual([]);
+      expect((await read(key)).status).toBe(404);
+    });
+
+    it('answers every request, a pending write included, after the client half-closes', async () => {
+      const gate = gated.gate('/half-closed');
+      const c = await open();
+      await c.write(Buffer.concat([rawRequest('GET', '/v1/secret/read/me', auth()), rawRequest('POST', '/v1/secret/half-closed', auth(), '{"v":"half"}'), rawRequest('GET', '/v1/secret/read/me', auth())]));
+      await gate.reached;
+      c.end();
+      // The FIN must reach the server while the write is still held; nothing the client can
+      // observe says when it has, so give it a moment.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      gate.open();
+      const answers = await c.untilClosed();
+      expect(answers.map((a) => a.status)).toEqual([200, 204, 200]);
+      expect((await read('half-closed')).body.data).toEqual({ v: 'half' });
+    });
+
+    it.each<[string, string]>([
+      ['a body cut short', 'POST /v1/secret/cut-short HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\nX-Nomad-Token: TOKEN\r\n\r\n{"v":'],
+      ['chunked trailers cut short', 'POST /v1/secret/cut-short HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Nomad-Token: TOKEN\r\n\r\n7\r\n{"v":1}\r\n0\r\n2\n'],
+    ])('refuses a request the client\'s FIN cuts short (%s), after the answer before it', async (_what, request) => {
+      const c = await open();
+      await c.write(Buffer.concat([rawRequest('GET', '/v1/secret/read/me', auth()), Buffer.from(request.replace('TOKEN', token))]));
+      c.end();
+      const [first, refusal, ...rest] = await c.untilClosed();
+      expect(first!.body.data).toEqual({ v: 'read' });
+      expectEnvelope(refusal!, 400);
+      expect(rest).toEqual([]);
+      expect((await read('cut-short')).status).toBe(404);
+    });
+
+    it('answers a LIST behind pending answers, and what follows it, when the client half-closes at once', async () => {
+      for (const first of ['GET', 'PUT']) {
+        const c = await open();
+        await c.write(
+          Buffer.concat([
+            rawRequest('DELETE', '/v1/secret/nothing', auth()),
+            first === 'GET' ? rawRequest('GET', '/v1/secret/read/me', auth()) : rawRequest('PUT', '/v1/secret/half-list', auth(), '{"v":1}'),
+            rawRequest('LIST', '/v1/secret/folder', auth()),
+            rawRequest('DELETE', '/v1/secret/nothing', auth()),
+          ]),
+        );
+        c.end();
+        const answers = await c.untilClosed();
+        expect(answers.map((a) => a.status)).toEqual([204, first === 'GET' ? 200 : 204, 200, 204]);
+        expect(answers[2]!.body.data.keys).toEqual(['a', 'b']);
+      }
+    });
+
+    it('sends 100 Continue for a request waiting behind another only when its turn comes', async () => {
+      const c = await open();
+      // Answered first (404), then the request with Expect: node used to put its interim answer
+      // inside the second response's body.
+      await c.write(Buffer.concat([rawRequest('GET', '/v1/secret/nothing-here', auth()), rawRequest('GET', '/v1/secret/read/me', { ...auth(), Expect: '100-continue' })]));
+      const missing = await c.next();
+      expectEnvelope(missing, 404);
+      const found = await c.next();
+      expect(found.body.data).toEqual({ v: 'read' });
+      expect(c.interim).toEqual([]);
+      expect(c.leftover()).toBe('');
+      // It had no body to wait for, so its answer does not close the connection.
+      expect(found.headers.connection).toBe('keep-alive');
+      await c.write(rawRequest('GET', '/v1/secret/read/me', auth()));
+      expect((await c.next()).body.data).toEqual({ v: 'read' });
+    });
+
+    it('runs nothing behind a waiting Expect: 100-continue answered before its body came', async () => {
+      const gate = gated.gate('/held-expect');
+      const c = await open();
+      // The second request is answered from its headers alone (404: not under /v1/), before its
+      // body is read; node then closes the connection after it, so the write parsed behind it
+      // must not run.
+      await c.write(
+        Buffer.concat([
+          rawRequest('POST', '/v1/secret/held-expect', auth(), '{"v":1}'),
+          rawRequest('POST', '/v2/elsewhere', { ...auth(), Expect: '100-continue' }, '{"v":1}'),
+          rawRequest('POST', '/v1/secret/behind-expect', auth(), '{"v":1}'),
+        ]),
+      );
+      await gate.reached;
+      gate.open();
+      const [write, refused, ...rest] = await c.untilClosed();
+      expect(write!.status).toBe(204);
+      expectEnvelope(refused!, 404);
+      expect(refused!.headers.connection).toBe('close');
+      expect(rest).toEqual([]);
+      expect((await read('behind-expect')).status).toBe(404);
+    });
+
+    it('lets a body behind Expect: 100-continue wait for a pending write, then stores both', async () => {
+      const gate = gated.gate('/before-continue');
+      const c = await open();
+      await c.write(Buffer.concat([rawRequest('POST', '/v1/secret/before-continue', auth(), '{"v":"first"}'), rawRequest('POST', '/v1/secret/after-continue', { ...auth(), Expect: '100-continue', 'Content-Length': '14' })]));
+      await gate.reached;
+      expect(c.interim).toEqual([]);
+      gate.open();
+      expect((await c.next()).status).toBe(204);
+      await c.continued();
+      await c.write('{"v":"second"}');
+      expect((await c.next()).status).toBe(204);
+      expect((await read('after-continue')).body.data).toEqual({ v: 'second' });
+    });
+
+    it('accepts a request target in absolute form', async () => {
+      const c = await open();
+      await c.write(rawRequest('GET', `${useTls ? 'https' : 'http'}://127.0.0.1/v1/secret/read/me`, auth()));
+      expect((await c.next()).body.data).toEqual({ v: 'read' });
+    });
+  });
+
   describe('what node would answer by itself', () => {
     it.each<[string, string, number]>([
       ['a missing Host', 'GET /v1/sys/health HTTP/1.1\r\n\r\n', 400],
@@ -301,6 +435,7 @@ describe.each(TRANSPORTS)('over %s', (_name, useTls) => {
       ['headers too large', `GET /v1/sys/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
       ['a request line that is not HTTP', 'GET /v1/sys/health FTP/1.1\r\nHost: x\r\n\r\n', 400],
       ['HTTP/3.1', 'GET /v1/sys/health HTTP/3.1\r\nHost: x\r\n\r\n', 505],
+      ['a bare LF after the version', 'GET /v1/sys/health HTTP/1.1\nHost: x\r\n\r\n', 400],
       ['HTTP/2.0 as text', 'GET /v1/sys/health HTTP/2.0\r\nHost: x\r\n\r\n', 505],
       ['a bad chunk size', 'POST /v1/secret/x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', 400],
       ['Content-Length with Transfer-Encoding', 'POST /v1/secret/x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
