@@ -7,6 +7,7 @@ import { createRequestHandler } from '../../lib/http/handler.js';
 import { startListener } from '../../lib/http/listener.js';
 import { silentLogger } from '../../lib/log.js';
 import { httpRequest, type HttpResult } from '../helpers/http.js';
+import { connectRaw, type RawResponse } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -37,74 +38,16 @@ function send(server: TestServer, path: string, options: SendOptions = {}): Prom
   return httpRequest(`${server.url}${path}`, { method: options.method, headers, body: options.body, agent: options.agent });
 }
 
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  text: string;
-}
-
-/**
- * One TCP connection driven by hand: write a request, read exactly one response (by its
- * Content-Length, or to the end of the stream when it has none), then the next.
- */
-function openRaw(url: string): { send(request: string | Buffer): Promise<RawResponse>; read(): Promise<RawResponse>; write(data: string | Buffer): void; close(): void } {
-  const { hostname, port } = new URL(url);
-  const socket = net.connect({ host: hostname, port: Number(port) });
-  let buffered = Buffer.alloc(0);
-  let ended = false;
-  let waiting: { resolve: (res: RawResponse) => void; reject: (err: Error) => void } | undefined;
-
-  const tryParse = (): void => {
-    if (!waiting) return;
-    const headEnd = buffered.indexOf('\r\n\r\n');
-    if (headEnd === -1) {
-      if (ended) waiting.reject(new Error(`connection ended mid-response: ${JSON.stringify(buffered.toString('latin1'))}`));
-      return;
-    }
-    const [statusLine, ...lines] = buffered.subarray(0, headEnd).toString('latin1').split('\r\n');
-    const status = Number(statusLine!.split(' ')[1]);
-    const headers: Record<string, string> = {};
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
-    }
-    const start = headEnd + 4;
-    let end: number;
-    if (headers['content-length'] !== undefined) end = start + Number(headers['content-length']);
-    else if (status === 204 || status === 304) end = start;
-    else if (ended) end = buffered.length;
-    else return;
-    if (buffered.length < end) return;
-    const text = buffered.subarray(start, end).toString('utf8');
-    buffered = buffered.subarray(end);
-    const done = waiting;
-    waiting = undefined;
-    done.resolve({ status, headers, text });
-  };
-
-  socket.on('data', (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    tryParse();
-  });
-  socket.on('end', () => {
-    ended = true;
-    tryParse();
-  });
-  socket.on('error', (err) => waiting?.reject(err));
-
-  const read = (): Promise<RawResponse> =>
-    new Promise((resolve, reject) => {
-      waiting = { resolve, reject };
-      tryParse();
-    });
+/** One TCP connection driven by hand (spec/helpers/raw-http.ts): write a request, read its response, then the next. */
+async function openRaw(url: string): Promise<{ send(request: string | Buffer): Promise<RawResponse>; write(data: string | Buffer): void; close(): void }> {
+  const connection = await connectRaw(url);
   return {
-    read,
-    write: (data) => socket.write(data),
-    send(request) {
-      socket.write(request);
-      return read();
+    async send(request) {
+      await connection.write(request);
+      return connection.next();
     },
-    close: () => socket.destroy(),
+    write: (data) => void connection.write(data),
+    close: () => connection.close(),
   };
 }
 
@@ -185,7 +128,7 @@ describe('the HTTP edge', () => {
       ['a malformed request line', 400, 'GET\r\n\r\n'],
       ['headers over 16 KiB', 431, `GET /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
     ])('answers %s, which node itself refuses, with %i, the error body and no-store', async (_label, status, request) => {
-      const raw = openRaw(server.url);
+      const raw = await openRaw(server.url);
       try {
         const res = await raw.send(request);
         expect(res.status).toBe(status);
@@ -385,7 +328,7 @@ describe('the HTTP edge', () => {
     });
 
     it('mixes LIST and other methods written by hand on one raw socket', async () => {
-      const raw = openRaw(server.url);
+      const raw = await openRaw(server.url);
       const auth = { 'X-Nomad-Token': token };
       try {
         const list1 = await raw.send(rawRequest('LIST', '/v1/secret/list', auth));
@@ -414,7 +357,7 @@ describe('the HTTP edge', () => {
 
     it('moves a connection to the LIST-aware parser at its first LIST, after other requests', async () => {
       // Connections start on node's fast parser; the first LIST hands them over mid-stream.
-      const raw = openRaw(server.url);
+      const raw = await openRaw(server.url);
       const auth = { 'X-Nomad-Token': token };
       try {
         expect((await raw.send(rawRequest('GET', '/v1/secret/list/a', auth))).status).toBe(200);
@@ -447,7 +390,7 @@ describe('the HTTP edge', () => {
         ended.push(once(req, 'end'));
         handler(req, res);
       });
-      const raw = openRaw(listener.url);
+      const raw = await openRaw(listener.url);
       try {
         const early = await raw.send('PUT /v2/elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n');
         expect(early.status).toBe(404);
