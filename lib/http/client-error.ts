@@ -81,10 +81,17 @@ export function createClientErrorListener(server: Server, options: ClientErrorOp
       takeOverForList({ server, socket, start: listStart, timeoutMs: options.readHeaderTimeoutMs, refuse });
       return;
     }
+    if (code === 'HPE_CLOSED_CONNECTION') {
+      // More after a request that said `Connection: close`, which node closes the socket after:
+      // drop it as it comes, or bytes left unread at that close would reset the connection and
+      // could cost the client the answers it is owed.
+      socket.on('data', () => {});
+      afterEarlierResponses(socket, () => closeGently(socket));
+      return;
+    }
     // Nothing after the failure is read again: hold it until the socket is closed.
     socket.pause();
-    if (code === 'HPE_CLOSED_CONNECTION') afterEarlierResponses(socket, () => closeGently(socket));
-    else refuse();
+    refuse();
   };
 }
 
