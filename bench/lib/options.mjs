@@ -12,6 +12,7 @@ const DEFS = {
   'quiet-wait': { env: 'BENCH_QUIET_WAIT', def: 60, num: true, zero: true, help: 'seconds to wait for other processes to go quiet before each benchmark (0: no wait)' },
   'max-foreign': { env: 'BENCH_MAX_FOREIGN', def: 15, num: true, help: '% of the machine other processes may use during a round/run before it is redone (twice at most)' },
   only: { env: 'BENCH_ONLY', def: '', num: false, help: 'run one benchmark: read | inproc | acl | cold | storage | edge' },
+  scenarios: { env: 'BENCH_SCENARIOS', def: '', num: false, help: 'edge: a comma-separated subset of get, get-after-list, list, list-query' },
   baseline: { env: 'BENCH_BASELINE', def: '', num: false, help: 'edge: another checkout (built) whose dev server is measured alongside, alternating' },
   check: { env: 'BENCH_CHECK', def: false, bool: true, help: 'exit 1 when a target is missed' },
 };
