@@ -5,7 +5,7 @@ import { hasBody } from './body.js';
 import { nextRequestId } from './request-id.js';
 import { LIST_STAND_IN, refusedListStart, takeListMark, takeOverForList, type ParseError } from './list-method.js';
 import { sendErrors } from './respond.js';
-import { afterEarlierResponses, forgetExpectContinue, releaseFromNode, requestBeingRead } from './takeover.js';
+import { afterEarlierResponses, forgetExpectContinue, isUnsupportedVersion, releaseFromNode, requestBeingRead } from './takeover.js';
 
 /**
  * What node's HTTP server would answer by itself, answered as api.md §1–§3 say instead: the
@@ -29,10 +29,10 @@ const REFUSALS: Readonly<Record<string, readonly [number, string]>> = {
 const MALFORMED = [400, 'malformed HTTP request'] as const;
 const UNSUPPORTED_VERSION = [505, 'HTTP version not supported: use HTTP/1.1'] as const;
 
-/** The answer to a parse error. llhttp says HPE_INVALID_VERSION for a bare LF after the version too: only a real version is 505. */
+/** The answer to a parse error: 505 only for a real version (llhttp's code covers a bad version line too). */
 function refusalFor(err: ParseError): readonly [number, string] {
   const code = err.code ?? '';
-  if (code === 'HPE_INVALID_VERSION' && (err as { reason?: unknown }).reason === 'Invalid HTTP version') return UNSUPPORTED_VERSION;
+  if (isUnsupportedVersion(err)) return UNSUPPORTED_VERSION;
   return Object.hasOwn(REFUSALS, code) ? REFUSALS[code]! : MALFORMED;
 }
 

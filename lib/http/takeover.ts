@@ -7,8 +7,8 @@ import { Socket } from 'node:net';
  * support (list-method.ts) and the error answers for what node's parser refuses
  * (client-error.ts) both need it; this is the only file that touches node:http internals.
  *
- * The internals it relies on, checked on node 20.20, 22.23 and 24.22 (spec/http/list.spec.ts
- * and the edge specs run on each; `.ci/run` runs them on 24 as well as 20):
+ * The internals it relies on, checked on node 20.20, 22.23 and 24.22 (`.ci/run` runs every spec
+ * under spec/http, list.spec.ts among them, on 22 and 24 as well as 20):
  * - `socket.parser` is the connection's HTTPParser; `parser.incoming` the request it is
  *   reading. A fresh connection's parser has *consumed* the socket: the C++ parser reads it
  *   directly until it is unconsumed. `freeParser(parser, req, socket)` from `_http_common`
@@ -28,8 +28,12 @@ import { Socket } from 'node:net';
  * - `res._expect_continue`: set on the response of a request with `Expect: 100-continue`;
  *   while it is set and no 100 went out, node's writeHead closes the connection after the answer.
  * - `server.httpAllowHalfOpen` (false by default) decides whether a client's FIN ends the
- *   socket at once, dropping the answers still being made, or after the last of them.
- * What node documents, and this also uses: `clientError`'s `err.bytesParsed`/`err.rawPacket`.
+ *   socket at once, dropping the answers still being made, or after the last of them; a TLS
+ *   socket's own `allowHalfOpen` decides the same one layer down.
+ * - A parse error's `reason`, llhttp's own words: the only way to tell an unsupported HTTP
+ *   version from a malformed version line, which share HPE_INVALID_VERSION.
+ * What node documents, and list-method.ts and client-error.ts also use: `clientError`'s
+ * `err.code`/`err.bytesParsed`/`err.rawPacket`, and a ServerResponse's 'socket' event.
  */
 
 /** The per-connection listeners node's http server installs, by function name. */
@@ -77,6 +81,11 @@ export function answerAfterHalfClose(server: Server, tls: boolean, truncated: (s
     });
   };
   server.on(tls ? 'secureConnection' : 'connection', watch);
+}
+
+/** Whether a parse error is llhttp refusing the HTTP version itself (HTTP/3.1, HTTP/1.2), not its syntax. */
+export function isUnsupportedVersion(err: NodeJS.ErrnoException): boolean {
+  return err.code === 'HPE_INVALID_VERSION' && (err as { reason?: unknown }).reason === 'Invalid HTTP version';
 }
 
 /** The request's body has arrived whole: its answer need not close the connection for want of a 100. */
