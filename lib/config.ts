@@ -8,12 +8,26 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDuration, parseDuration, parseDurationMillis } from './duration.js';
+import {
+  readAddress,
+  readBool,
+  readCount,
+  readLogLevel,
+  readSize,
+  readText,
+  readTimeout,
+  readTlsVersion,
+  readTtl,
+  readUrl,
+  type Fail,
+  type LogLevel,
+  type TlsVersion,
+} from './config-values.js';
+import { formatDuration } from './duration.js';
 import { parseJsonDocument } from './hcl/json.js';
 import { HclSyntaxError, parseHcl, type HclAttribute, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
 
-export type TlsVersion = 'tls12' | 'tls13';
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel, TlsVersion };
 
 export interface ListenerConfig {
   address: string;
@@ -78,7 +92,6 @@ const DEFAULT_READ_HEADER_TIMEOUT_MS = 10_000;
 const DEFAULT_READ_TIMEOUT_MS = 60_000;
 const JSON_BLOCKS = { listener: 1, storage: 1, backend: 1 };
 
-type Fail = (reason: string) => never;
 type Reader = (value: HclValue, fail: Fail) => unknown;
 type SettingKey = Exclude<keyof ServerConfig, 'listeners' | 'storage'>;
 
@@ -322,86 +335,4 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
-}
-
-function show(value: HclValue): string {
-  const text = JSON.stringify(value);
-  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
-}
-
-function readText(value: HclValue, fail: Fail): string {
-  if (typeof value !== 'string') return fail(`expected a string, got ${show(value)}`);
-  if (value === '') return fail('must not be empty');
-  return value;
-}
-
-/** Booleans as Vault takes them: true/false, or the strings "true"/"false"/"1"/"0", or 1/0. */
-function readBool(value: HclValue, fail: Fail): boolean {
-  const text = typeof value === 'object' ? '' : String(value).toLowerCase();
-  if (text === 'true' || text === '1') return true;
-  if (text === 'false' || text === '0') return false;
-  return fail(`expected true or false, got ${show(value)}`);
-}
-
-function readTtl(value: HclValue, fail: Fail): number {
-  if (typeof value !== 'string' && typeof value !== 'number') return fail(`expected a duration such as "768h", got ${show(value)}`);
-  let seconds: number;
-  try {
-    seconds = parseDuration(value);
-  } catch {
-    return fail(`invalid duration ${show(value)}: use seconds or a string such as "90s", "15m", "768h"`);
-  }
-  return seconds > 0 ? seconds : fail('must be longer than zero seconds');
-}
-
-function readLogLevel(value: HclValue, fail: Fail): LogLevel {
-  const level = readText(value, fail).toLowerCase();
-  const normalized = level === 'warning' ? 'warn' : level;
-  if (['trace', 'debug', 'info', 'warn', 'error'].includes(normalized)) return normalized as LogLevel;
-  return fail(`unsupported value ${show(value)}: use trace, debug, info, warn or error`);
-}
-
-function readUrl(value: HclValue, fail: Fail): string {
-  const text = readText(value, fail);
-  if (!URL.canParse(text) || !['http:', 'https:'].includes(new URL(text).protocol)) {
-    return fail(`expected an http:// or https:// URL, got ${show(value)}`);
-  }
-  return text;
-}
-
-function readAddress(value: HclValue, fail: Fail): string {
-  const text = readText(value, fail);
-  const match = /^(\[[0-9A-Fa-f:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(text);
-  if (match === null || Number(match[2]) > 65535) return fail(`expected host:port, got ${show(value)}`);
-  return text;
-}
-
-function readTlsVersion(value: HclValue, fail: Fail): TlsVersion {
-  const text = readText(value, fail);
-  if (text === 'tls12' || text === 'tls13') return text;
-  const insecure = text === 'tls10' || text === 'tls11' ? ': TLS 1.0 and 1.1 are insecure and refused' : '';
-  return fail(`unsupported value ${show(value)}${insecure}; use "tls12" or "tls13"`);
-}
-
-function readTimeout(value: HclValue, fail: Fail): number {
-  if (typeof value !== 'string' && typeof value !== 'number') return fail(`expected a duration such as "10s" or "500ms", got ${show(value)}`);
-  try {
-    return parseDurationMillis(value);
-  } catch {
-    return fail(`invalid duration ${show(value)}: use seconds or a string such as "500ms", "10s", "1m"`);
-  }
-}
-
-function readPositive(value: HclValue, fail: Fail, unit: string): number {
-  const size = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof size === 'number' && Number.isSafeInteger(size) && size > 0) return size;
-  return fail(`expected a positive whole number${unit}, got ${show(value)}`);
-}
-
-function readSize(value: HclValue, fail: Fail): number {
-  return readPositive(value, fail, ' of bytes');
-}
-
-function readCount(value: HclValue, fail: Fail): number {
-  return readPositive(value, fail, '');
 }
