@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Request, Response } from '../../lib/core/request.js';
@@ -125,6 +126,9 @@ describe('memory report under a hostile flood', () => {
       await call('read', 'secret/hot', await createToken({ policies: [name] }));
     }
     await hotRead();
+    // The in-process part can outlast the server's keep-alive timeout (5 s) on a slow machine:
+    // a pooled socket the server closed meanwhile would reset the next request over HTTP.
+    http.globalAgent.destroy();
   }, 120_000);
 
   afterAll(async () => {
@@ -177,6 +181,9 @@ describe('memory report under a hostile flood', () => {
       for (let turn = 0; turn < 100_000 && !done(); turn++) await new Promise((resolve) => setImmediate(resolve));
       expect(done()).toBe(true);
     };
+    // No keep-alive socket of earlier requests may come or go while this counts.
+    http.globalAgent.destroy();
+    await until(() => connections() === 0);
     const before = connections();
     const { port } = new URL(server.url);
     const sockets = await Promise.all(
