@@ -1,3 +1,4 @@
+import { createBoundedMemo } from '../storage/bounded-memo.js';
 import type { CacheSize } from '../storage/storage.js';
 import { CAP, type Policy, type PolicyRule } from './policy.js';
 
@@ -130,12 +131,11 @@ function bestRule(policy: CompiledPolicy, path: string): PolicyRule | undefined 
 
 export function compileAcl(policies: Policy[]): Acl {
   const compiled = policies.map(compiledOf);
-  const memo = new Map<string, number>();
-  // Kept on misses only: a hit does no bookkeeping at all.
-  let bytes = 0;
+  const memo = createBoundedMemo<string, number>(MEMO_LIMIT, MEMO_MAX_BYTES);
+  const remembered = memo.entries;
   return {
     capabilities(path) {
-      const known = memo.get(path);
+      const known = remembered.get(path);
       if (known !== undefined) return known;
       let caps = 0;
       for (const policy of compiled) {
@@ -148,16 +148,9 @@ export function compileAcl(policies: Policy[]): Acl {
         caps |= rule.caps;
       }
       // Paths may be kilobytes long: a few would fill the budget and wipe the hot short ones.
-      if (path.length > MEMO_MAX_KEY_LENGTH) return caps;
-      const cost = path.length * 2 + MEMO_ENTRY_BYTES;
-      if (memo.size >= MEMO_LIMIT || bytes + cost > MEMO_MAX_BYTES) {
-        memo.clear();
-        bytes = 0;
-      }
-      memo.set(path, caps);
-      bytes += cost;
+      if (path.length <= MEMO_MAX_KEY_LENGTH) memo.remember(path, caps, path.length * 2 + MEMO_ENTRY_BYTES);
       return caps;
     },
-    memoSize: () => ({ entries: memo.size, bytes, maxEntries: MEMO_LIMIT, maxBytes: MEMO_MAX_BYTES }),
+    memoSize: () => memo.size(),
   };
 }

@@ -1,4 +1,5 @@
 import { ApiError } from '../errors.js';
+import { createBoundedMemo } from '../storage/bounded-memo.js';
 import type { CacheSize, Storage } from '../storage/storage.js';
 import { createView } from '../storage/view.js';
 import { compileAcl, MEMO_LIMIT, MEMO_MAX_BYTES, type Acl } from './acl.js';
@@ -72,45 +73,21 @@ interface StoredPolicy {
 export function createPolicyStore(barrier: Storage): PolicyStore {
   const view = createView(barrier, 'sys/policy/');
   const parsed = new Map<string, Policy>();
-  const unknown = new Set<string>();
-  let unknownBytes = 0;
-  const acls = new Map<string, Acl>();
-  let aclBytes = 0;
+  const unknown = createBoundedMemo<string, true>(UNKNOWN_LIMIT, UNKNOWN_MAX_BYTES);
+  const acls = createBoundedMemo<string, Acl>(ACL_LIMIT, ACL_MAX_BYTES);
+  // Read on every authenticated request: the Map itself, no wrapper in between.
+  const compiledSets = acls.entries;
   // A token's policy list is one array for its lifetime: remember its cache key.
   const setKeys = new WeakMap<readonly string[], string>();
   // Bumped on every change, so an ACL compiled while a policy changed is not cached.
   let generation = 0;
 
-  const clearUnknown = (): void => {
-    unknown.clear();
-    unknownBytes = 0;
-  };
-  const clearAcls = (): void => {
-    acls.clear();
-    aclBytes = 0;
-  };
-
   const unknownCost = (name: string): number => name.length * 2 + UNKNOWN_ENTRY_BYTES;
-  const rememberUnknown = (name: string): void => {
-    const cost = unknownCost(name);
-    if (cost > UNKNOWN_MAX_BYTES) return;
-    if (unknown.size >= UNKNOWN_LIMIT || unknownBytes + cost > UNKNOWN_MAX_BYTES) clearUnknown();
-    unknown.add(name);
-    unknownBytes += cost;
-  };
-
-  const rememberAcl = (key: string, acl: Acl): void => {
-    const cost = key.length * 2 + ACL_ENTRY_BYTES;
-    if (cost > ACL_MAX_BYTES) return;
-    if (acls.size >= ACL_LIMIT || aclBytes + cost > ACL_MAX_BYTES) clearAcls();
-    acls.set(key, acl);
-    aclBytes += cost;
-  };
 
   const load = async (name: string): Promise<Policy | null> => {
     const known = parsed.get(name);
     if (known !== undefined) return known;
-    if (unknown.has(name)) return null;
+    if (unknown.entries.has(name)) return null;
     const startedAt = generation;
     const raw = await view.get(name);
     let policy: Policy | null = null;
@@ -120,7 +97,7 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
     }
     if (startedAt === generation) {
       if (policy) parsed.set(name, policy);
-      else if (!unknown.has(name)) rememberUnknown(name);
+      else unknown.remember(name, true, unknownCost(name));
     }
     return policy;
   };
@@ -137,13 +114,13 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
   const changed = (name: string): void => {
     generation++;
     parsed.delete(name);
-    if (unknown.delete(name)) unknownBytes -= unknownCost(name);
-    clearAcls();
+    unknown.forget(name, unknownCost(name));
+    acls.clear();
   };
 
   const memoSizes = (): CacheSize => {
     const sum: CacheSize = { entries: 0, bytes: 0, maxEntries: MEMO_LIMIT * ACL_LIMIT, maxBytes: MEMO_MAX_BYTES * ACL_LIMIT };
-    for (const acl of acls.values()) {
+    for (const acl of compiledSets.values()) {
       const size = acl.memoSize();
       sum.entries += size.entries;
       sum.bytes += size.bytes;
@@ -157,8 +134,8 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
     },
     teardown() {
       parsed.clear();
-      clearUnknown();
-      clearAcls();
+      unknown.clear();
+      acls.clear();
     },
     async get(name) {
       const key = normalizePolicyName(name);
@@ -185,11 +162,11 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
       changed(key);
     },
     peekAcl(names) {
-      return acls.get(setKey(names));
+      return compiledSets.get(setKey(names));
     },
     async acl(names) {
       const key = setKey(names);
-      const cached = acls.get(key);
+      const cached = compiledSets.get(key);
       if (cached) return cached;
       const startedAt = generation;
       const policies: Policy[] = [];
@@ -198,13 +175,13 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
         if (policy) policies.push(policy);
       }
       const acl = compileAcl(policies);
-      if (startedAt === generation && !acls.has(key)) rememberAcl(key, acl);
+      if (startedAt === generation && !compiledSets.has(key)) acls.remember(key, acl, key.length * 2 + ACL_ENTRY_BYTES);
       return acl;
     },
     memory: () => ({
-      acls: { entries: acls.size, bytes: aclBytes, maxEntries: ACL_LIMIT, maxBytes: ACL_MAX_BYTES },
+      acls: acls.size(),
       aclMemos: memoSizes(),
-      unknown: { entries: unknown.size, bytes: unknownBytes, maxEntries: UNKNOWN_LIMIT, maxBytes: UNKNOWN_MAX_BYTES },
+      unknown: unknown.size(),
       parsed: parsed.size,
     }),
   };

@@ -130,7 +130,7 @@ function refuseInTurn(socket: Socket, status: number, message: string, reading: 
 }
 
 /** A complete error response written straight to a socket no ServerResponse owns. */
-export function rawErrorResponse(status: number, message: string): string {
+function rawErrorResponse(status: number, message: string): string {
   const body = JSON.stringify({ errors: [message] });
   return (
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\nCache-Control: no-store\r\nContent-Type: application/json\r\n` +
@@ -143,7 +143,7 @@ export function rawErrorResponse(status: number, message: string): string {
  * closing with unread bytes would reset the connection, and the client could lose the answer.
  * A client that never closes is cut after LINGER_MS.
  */
-export function closeGently(socket: Socket): void {
+function closeGently(socket: Socket): void {
   if (socket.destroyed) return;
   const timer = setTimeout(() => socket.destroy(), LINGER_MS);
   timer.unref();

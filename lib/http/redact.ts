@@ -9,7 +9,7 @@
  * line some detail, not a secret.
  */
 
-export const REDACTED = '<redacted>';
+const REDACTED = '<redacted>';
 
 const TOKEN_SEGMENT = /(?:^|\/)token\/+/i;
 const OPERATIONS = new Set(['create', 'create-orphan', 'lookup', 'lookup-self', 'renew', 'renew-self', 'revoke', 'revoke-self', 'revoke-orphan', 'roles']);

@@ -1,3 +1,4 @@
+import { createBoundedMemo } from './bounded-memo.js';
 import type { CacheSize, Storage } from './storage.js';
 
 /** Joined keys remembered per view, their estimated bytes, and the longest key remembered. */
@@ -22,20 +23,13 @@ export function createView(storage: Storage, prefix: string): View {
   // peek serves hot reads of the same few keys: remembering the joined key hands the cache
   // the same string each time, whose hash V8 has already computed, instead of a new one to
   // flatten and hash on every request.
-  const joined = new Map<string, string>();
-  let bytes = 0;
+  const memo = createBoundedMemo<string, string>(JOINED_LIMIT, JOINED_MAX_BYTES);
+  const joined = memo.entries;
   // The miss path is its own function: the hit stays small enough for V8 to inline.
   const join = (key: string): string => {
     const full = prefix + key;
     // A long key is not a hot one, and a few of them would wipe the memo: join it afresh.
-    if (key.length > JOINED_MAX_KEY_LENGTH) return full;
-    const cost = (key.length + full.length) * 2 + JOINED_ENTRY_BYTES;
-    if (joined.size >= JOINED_LIMIT || bytes + cost > JOINED_MAX_BYTES) {
-      joined.clear();
-      bytes = 0;
-    }
-    joined.set(key, full);
-    bytes += cost;
+    if (key.length <= JOINED_MAX_KEY_LENGTH) memo.remember(key, full, (key.length + full.length) * 2 + JOINED_ENTRY_BYTES);
     return full;
   };
   const fullKey = (key: string): string => joined.get(key) ?? join(key);
@@ -45,7 +39,7 @@ export function createView(storage: Storage, prefix: string): View {
     delete: (key) => storage.delete(prefix + key),
     list: (sub) => storage.list(prefix + sub),
     peek: peek ? (key, read) => peek(fullKey(key), read) : undefined,
-    keysSize: () => ({ entries: joined.size, bytes, maxEntries: JOINED_LIMIT, maxBytes: JOINED_MAX_BYTES }),
+    keysSize: () => memo.size(),
   };
 }
 
