@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { ListenerConfig, ServerConfig } from './config.js';
-import { createCore, type Core } from './core/core.js';
+import { authBackends, secretBackends } from './backends/registry.js';
+import { createCore, type BackendRegistries, type Core } from './core/core.js';
 import { createRequestHandler } from './http/handler.js';
 import type { JsonLimits } from './http/json-limits.js';
 import { startListener, type Listener } from './http/listener.js';
@@ -19,6 +20,8 @@ export interface ServerOptions {
   /** Dev mode: initialise with one key share and unseal before serving (api.md §16). */
   dev?: { rootTokenId?: string };
   onInternalError?: (err: unknown, requestId: string) => void;
+  /** The mountable backend types; default: lib/backends/registry.ts. Tests add their own. */
+  backends?: BackendRegistries;
 }
 
 export interface DevCredentials {
@@ -63,7 +66,13 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   let core: Core;
   let dev: DevCredentials | undefined;
   try {
-    core = createCore({ physical: storage, storageType: config.storage.type, config, logger });
+    core = createCore({
+      physical: storage,
+      storageType: config.storage.type,
+      config,
+      logger,
+      backends: options.backends ?? { secret: secretBackends, auth: authBackends },
+    });
     await core.start();
     if (options.dev) {
       const { keys, rootToken } = await core.initialize(1, 1, { rootTokenId: options.dev.rootTokenId });

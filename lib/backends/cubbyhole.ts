@@ -51,7 +51,6 @@ read it, and it is destroyed when its token is revoked or expires.`,
     paths: [
       {
         pattern: '*path',
-        anyFields: true,
         fields: { path: { type: 'string', description: 'Location of the secret inside this token\'s cubbyhole.' } },
         operations: { read, create: write, update: write, delete: remove, list },
         existenceCheck: async (req) => req.path !== '' && !req.path.endsWith('/') && (await ownStorage(req).get(req.path)) !== null,

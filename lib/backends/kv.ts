@@ -1,7 +1,7 @@
 import { ApiError } from '../errors.js';
 import { parseDuration } from '../duration.js';
-import { defineBackend, type Backend, type BackendContext } from '../framework/backend.js';
-import type { Answer, BackendRequest, Response } from '../core/request.js';
+import { defineBackend, type Backend, type BackendContext, type Peek } from '../framework/backend.js';
+import type { BackendRequest, Response } from '../core/request.js';
 
 /**
  * Key/value secret storage, version 1 semantics (api.md §10, the seed's `secret/`):
@@ -29,12 +29,16 @@ function ttlOf(data: Record<string, unknown>): number | undefined {
   }
 }
 
-/** A cached secret is answered at once; anything else waits for storage. */
-function read(req: BackendRequest): Answer {
-  const key = requireKey(req.path);
-  const cached = req.storage.peek?.(key, secretOf);
-  if (cached !== undefined) return cached;
-  return req.storage.get(key).then((raw) => (raw === null ? null : secretOf(raw)));
+async function read(req: BackendRequest): Promise<Response | null> {
+  const raw = await req.storage.get(requireKey(req.path));
+  return raw === null ? null : secretOf(raw);
+}
+
+/** The fast path's read: a secret the barrier holds decrypted; anything else steps aside. */
+function peekRead(req: BackendRequest, peek: Peek): Response | undefined {
+  // A path `read` would refuse is refused there, by the ordinary pipeline.
+  if (req.path === '' || req.path.endsWith('/')) return undefined;
+  return peek(req.path, secretOf);
 }
 
 /** Reads `raw` without keeping it: it may be the barrier's cached bytes, lent by peek. */
@@ -79,7 +83,6 @@ with folders ending in "/".`,
     paths: [
       {
         pattern: '*path',
-        anyFields: true,
         fields: {
           path: { type: 'string', description: 'Location of the secret, relative to the mount point.' },
           ttl: {
@@ -88,6 +91,7 @@ with folders ending in "/".`,
           },
         },
         operations: { read, create: write, update: write, delete: remove, list },
+        peekRead,
         existenceCheck: async (req) => req.path !== '' && (await req.storage.get(req.path)) !== null,
         synopsis: 'Pass-through secret storage: read, write, delete and list arbitrary secrets.',
         description: `Secrets are JSON objects of any shape. POST or PUT stores the request body

@@ -1,23 +1,17 @@
 import { ApiError } from '../errors.js';
-import { createBarrier, type Barrier } from '../crypto/barrier.js';
+import { createBarrier } from '../crypto/barrier.js';
 import { randomBytes } from '../crypto/random.js';
 import { split } from '../crypto/shamir.js';
-import type { ServerConfig } from '../config.js';
-import type { Logger } from '../log.js';
-import type { CacheSize, Storage } from '../storage/storage.js';
+import type { Backend, BackendFactory } from '../framework/backend.js';
+import { createSerialQueue } from '../serial.js';
 import { clearPrefix, createView } from '../storage/view.js';
 import { VERSION } from '../version.js';
-import { resolveBackend } from '../backends/registry.js';
-import { createSysBackend } from '../backends/sys/index.js';
-import { createTokenBackend } from '../auth/token.js';
-import type { Backend } from '../framework/backend.js';
-import { createExpiration, type Expiration, type LeaseEntry } from './expiration.js';
-import { createMountTable, type MountEntry, type MountTable } from './mounts.js';
+import { createExpiration, type LeaseEntry } from './expiration.js';
+import { createFastPath } from './fast-path.js';
+import { createMountTable, type MountEntry, type MountKind } from './mounts.js';
 import { createPipeline } from './pipeline.js';
-import { createPolicyStore, type PolicyStore } from './policies.js';
-import { createRekeyer, type Rekeyer } from './rekey.js';
-import { createTokenManager, type TokenManager } from './token-manager.js';
-import { createTokenStore, type TokenStore } from './tokens.js';
+import { createPolicyStore } from './policies.js';
+import { createRekeyer } from './rekey.js';
 import {
   MASTER_KEY_BYTES,
   createShareCollector,
@@ -27,76 +21,21 @@ import {
   writeSealConfig,
   type SealConfig,
 } from './seal.js';
-import type { Answer, Request, Response } from './request.js';
+import type { Core, CoreOptions, CoreServices, SealStatus } from './services.js';
+import { createSysBackend } from './sys/index.js';
+import { createTokenBackend } from './token-backend.js';
+import { createTokenManager } from './token-manager.js';
+import { createTokenStore } from './tokens.js';
+
+export type { BackendRegistries, Core, CoreMemory, CoreOptions, CoreServices, InitResult, SealState, SealStatus } from './services.js';
 
 /**
  * The core: the seal state machine, and the components that live while unsealed (mount
- * table, token store, policies, leases). Requests go through `pipeline.ts`, the one place
- * with the seal gate.
+ * table, token store, policies, leases), built in dependency order. It owns the two
+ * backends that drive it (`sys/` and the token store, as Vault's core does); every other
+ * backend type comes from the registries server.ts injects. Requests go through
+ * pipeline.ts, or fast-path.ts for the hot cached read.
  */
-
-export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
-
-export interface SealStatus {
-  sealed: boolean;
-  t: number;
-  n: number;
-  progress: number;
-  initialized: boolean;
-  version: string;
-  storage_type: string;
-  ha_enabled: boolean;
-}
-
-export interface InitResult {
-  keys: Buffer[];
-  rootToken: string;
-}
-
-/** What the core holds in memory, sizes only (README, "Memory bounds"). */
-export interface CoreMemory {
-  /** Every cache and memo that grows with traffic, by name, with its bound. */
-  caches: Record<string, CacheSize>;
-  /** Tables sized by what is stored (leases, policies, mounts), not capped: counts only. */
-  data: Record<string, number>;
-}
-
-export interface CoreOptions {
-  physical: Storage;
-  storageType: string;
-  config: ServerConfig;
-  logger: Logger;
-}
-
-export interface Core {
-  readonly config: ServerConfig;
-  readonly logger: Logger;
-  readonly barrier: Barrier;
-  readonly tokens: TokenStore;
-  readonly tokenManager: TokenManager;
-  readonly policies: PolicyStore;
-  readonly expiration: Expiration;
-  readonly rekey: Rekeyer;
-  readonly mounts: MountTable;
-  readonly storageType: string;
-  /** Reads the seal configuration; call once before serving. */
-  start(): Promise<void>;
-  state(): SealState;
-  sealStatus(): SealStatus;
-  initialize(shares: unknown, threshold: unknown, options?: { rootTokenId?: string }): Promise<InitResult>;
-  unseal(key: unknown): Promise<SealStatus>;
-  resetUnseal(): SealStatus;
-  seal(): Promise<void>;
-  /** Runs a request through the pipeline; errors come as rejections. */
-  handleRequest(req: Request): Promise<Response | null>;
-  /**
-   * The same, answering at once when nothing has to wait (the HTTP edge's fast path); errors
-   * found before any wait are thrown, later ones come as rejections.
-   */
-  handleRequestNow(req: Request): Answer;
-  /** Cheap to call: every reading is a counter the cache keeps as it goes. */
-  memory(): CoreMemory;
-}
 
 const NO_TTL = { defaultLeaseTtl: 0, maxLeaseTtl: 0 };
 const mount = (kind: MountEntry['kind'], path: string, type: string, description: string, options: Record<string, string> = {}): Omit<MountEntry, 'uuid' | 'accessor'> => ({
@@ -111,50 +50,36 @@ const BUILTIN_MOUNTS = [
 /** Mounted once, at initialisation. */
 const INITIAL_MOUNTS = [mount('secret', 'secret/', 'kv', 'key/value secret storage', { version: '1' })];
 
-/** Serializes state transitions (init, unseal, seal) so they never interleave. */
-function createMutex(): <T>(fn: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (fn) => {
-    const run = tail.then(fn, fn);
-    tail = run.catch(() => {});
-    return run;
-  };
-}
-
 export function createCore(options: CoreOptions): Core {
   const { physical, config, logger } = options;
   const barrier = createBarrier(physical);
   const tokens = createTokenStore(barrier);
   const policies = createPolicyStore(barrier);
   const shares = createShareCollector();
-  const exclusive = createMutex();
+  // Init, unseal and seal never interleave.
+  const exclusive = createSerialQueue();
   let sealConfig: SealConfig | null = null;
   let unsealed = false;
 
-  // The sys and token backends drive the core itself; every other type comes from the registry.
-  let sysBackend: Backend;
-  let tokenBackend: Backend;
-  const mounts: MountTable = createMountTable(
-    barrier,
-    (kind, type) => {
-      if (kind === 'secret' && type === 'system') return () => sysBackend;
-      if (kind === 'auth' && type === 'token') return () => tokenBackend;
-      return resolveBackend(kind, type);
-    },
-    BUILTIN_MOUNTS,
-    INITIAL_MOUNTS,
-  );
-
-  const revokeSecret = async (lease: LeaseEntry): Promise<void> => {
-    const owner = mounts.get(lease.mountPoint);
-    // An unmounted backend took its secrets with it: nothing is left to revoke.
-    if (owner?.backend.revokeLease) await owner.backend.revokeLease(lease.data ?? {}, owner.storage);
+  // The core's own backends, built below once the services they drive exist. The table only
+  // instantiates backends when it loads, at unseal, which is after createCore has returned.
+  const own = new Map<string, Backend>();
+  const resolve = (kind: MountKind, type: string): BackendFactory | undefined => {
+    const backend = own.get(`${kind}:${type}`);
+    if (backend) return () => backend;
+    const table = options.backends[kind];
+    return Object.hasOwn(table, type) ? table[type] : undefined;
   };
-  let tokenManager: TokenManager;
-  const expiration = createExpiration(barrier, logger, {
-    revoke: (lease) => (lease.kind === 'token' ? tokenManager.revokeTree(lease.tokenHash) : revokeSecret(lease)),
+  const mounts = createMountTable({
+    barrier,
+    resolve,
+    builtins: BUILTIN_MOUNTS,
+    initial: INITIAL_MOUNTS,
+    serverTtls: { defaultLeaseTtl: config.defaultLeaseTtl, maxLeaseTtl: config.maxLeaseTtl },
+    logger,
   });
-  tokenManager = createTokenManager({
+  const expiration = createExpiration(barrier, logger);
+  const tokenManager = createTokenManager({
     tokens,
     expiration,
     config,
@@ -162,6 +87,12 @@ export function createCore(options: CoreOptions): Core {
       const cubbyhole = mounts.get('cubbyhole/');
       if (cubbyhole) await clearPrefix(cubbyhole.storage, `${hash}/`);
     },
+  });
+  expiration.revokeWith('token', (lease) => tokenManager.revokeTree(lease.tokenHash));
+  expiration.revokeWith('secret', async (lease: LeaseEntry) => {
+    const owner = mounts.get(lease.mountPoint);
+    // An unmounted backend took its secrets with it: nothing is left to revoke.
+    if (owner?.backend.revokeLease) await owner.backend.revokeLease(lease.data ?? {}, owner.storage);
   });
 
   const rekey = createRekeyer(physical, barrier, (next) => {
@@ -197,7 +128,7 @@ export function createCore(options: CoreOptions): Core {
     unsealed = false;
   };
 
-  const core: Core = {
+  const services: CoreServices = {
     config,
     logger,
     barrier,
@@ -209,17 +140,12 @@ export function createCore(options: CoreOptions): Core {
     mounts,
     storageType: options.storageType,
 
-    async start() {
-      sealConfig = await readSealConfig(physical);
-    },
-
     state() {
       if (sealConfig === null) return 'uninitialized';
       return unsealed ? 'unsealed' : 'sealed';
     },
 
     sealStatus,
-
     initialize(shareCount, threshold, initOptions = {}) {
       return exclusive(async () => {
         const wanted = validateSealConfig(shareCount, threshold);
@@ -286,16 +212,32 @@ export function createCore(options: CoreOptions): Core {
       });
     },
 
-    handleRequest: (req) => {
-      try {
-        const answer = pipeline(req);
-        return answer instanceof Promise ? answer : Promise.resolve(answer);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
-    handleRequestNow: (req) => pipeline(req),
+  };
 
+  const sysBackend = createSysBackend(services);
+  own.set('secret:system', sysBackend);
+  own.set('auth:token', createTokenBackend(services));
+  const isUnsealed = (): boolean => unsealed;
+  const pipeline = createPipeline({
+    config,
+    mounts,
+    tokens,
+    policies,
+    tokenManager,
+    expiration,
+    sysBackend,
+    sysStorage: createView(barrier, 'sys/'),
+    isUnsealed,
+  });
+  const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed });
+
+  return {
+    ...services,
+    async start() {
+      sealConfig = await readSealConfig(physical);
+    },
+    handleRequest: pipeline,
+    answerNow: fastPath,
     memory() {
       const table = mounts.memory();
       const policySizes = policies.memory();
@@ -313,13 +255,4 @@ export function createCore(options: CoreOptions): Core {
       };
     },
   };
-
-  sysBackend = createSysBackend(core);
-  tokenBackend = createTokenBackend(core);
-  const pipeline = createPipeline(core, {
-    sysBackend,
-    sysStorage: createView(barrier, 'sys/'),
-    isUnsealed: () => unsealed,
-  });
-  return core;
 }

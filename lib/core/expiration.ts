@@ -25,12 +25,16 @@ export interface LeaseEntry {
   data?: Record<string, unknown>;
 }
 
-export interface ExpirationHooks {
-  /** Revokes what a lease stands for; throwing schedules a retry. */
-  revoke(lease: LeaseEntry): Promise<void>;
-}
+/** Revokes what a lease stands for; throwing schedules a retry. */
+export type Revoker = (lease: LeaseEntry) => Promise<void>;
 
 export interface Expiration {
+  /**
+   * Says how leases of a kind are revoked: the token manager for tokens, the mount table's
+   * backends for secrets. Both are set before the first unseal (core.ts); a lease of a kind
+   * with no revoker fails its revocation, which is retried.
+   */
+  revokeWith(kind: LeaseEntry['kind'], revoke: Revoker): void;
   restore(): Promise<void>;
   stop(): void;
   register(lease: LeaseEntry): Promise<void>;
@@ -56,7 +60,8 @@ const MAX_ATTEMPTS = 6;
 
 const encodeId = (id: string): string => Buffer.from(id).toString('base64url');
 
-export function createExpiration(barrier: Storage, logger: Logger, hooks: ExpirationHooks): Expiration {
+export function createExpiration(barrier: Storage, logger: Logger): Expiration {
+  const revokers = new Map<LeaseEntry['kind'], Revoker>();
   const byId = createView(barrier, 'sys/expire/id/');
   const byToken = createView(barrier, 'sys/expire/token/');
   const timers = new Map<string, NodeJS.Timeout>();
@@ -99,7 +104,9 @@ export function createExpiration(barrier: Storage, logger: Logger, hooks: Expira
 
   /** Revokes first, forgets second: a crash in between leaves a lease to revoke again, never a live orphan. */
   const revokeEntry = async (lease: LeaseEntry): Promise<void> => {
-    await hooks.revoke(lease);
+    const revoke = revokers.get(lease.kind);
+    if (!revoke) throw new Error(`no revoker for ${lease.kind} leases`);
+    await revoke(lease);
     await forget(lease);
   };
 
@@ -124,6 +131,9 @@ export function createExpiration(barrier: Storage, logger: Logger, hooks: Expira
   };
 
   const manager: Expiration = {
+    revokeWith(kind, revoke) {
+      revokers.set(kind, revoke);
+    },
     async restore() {
       running = true;
       for (const id of await listAll('')) {

@@ -1,9 +1,11 @@
 import { ApiError } from '../errors.js';
 import { randomUUID } from '../crypto/random.js';
-import { addRoute, createMatcher, createRouter, type Router } from '../http/router.js';
-import type { Backend, BackendFactory } from '../framework/backend.js';
-import type { CacheSize, Storage } from '../storage/storage.js';
-import { clearPrefix, createView, type View } from '../storage/view.js';
+import { addRoute, createMatcher, createRouter, type Router } from '../router/router.js';
+import type { Backend, BackendFactory, SystemView } from '../framework/backend.js';
+import type { Logger } from '../log.js';
+import type { CacheSize } from '../storage/storage.js';
+import { createSerialQueue } from '../serial.js';
+import { clearPrefix, createMountView, type MountView, type PeekableStorage } from '../storage/view.js';
 
 /**
  * The mount table: which backend serves which path prefix, persisted behind the barrier
@@ -36,7 +38,7 @@ export interface MountEntry {
 export interface Mount {
   entry: MountEntry;
   backend: Backend;
-  storage: View;
+  storage: MountView;
 }
 
 export interface RouteResult {
@@ -75,6 +77,8 @@ export interface MountTable {
   unmount(path: string): Promise<MountEntry>;
   remount(from: string, to: string): Promise<void>;
   tune(path: string, config: Partial<MountConfig>, description?: string): Promise<void>;
+  /** Seconds: the mount's tuned TTLs, where set, else the server's. */
+  ttlsOf(entry: MountEntry): MountConfig;
   /** Sizes only, summed over the table and its mounts: the route memos and the views' key memos. */
   memory(): { routes: CacheSize; views: CacheSize; mounts: number };
 }
@@ -88,10 +92,20 @@ function addSize(sum: CacheSize, size: CacheSize): void {
 
 type NewMount = Omit<MountEntry, 'uuid' | 'accessor'>;
 
-/**
- * `builtins` are always mounted; `initial` only when the tables are first created (init).
- */
-export function createMountTable(barrier: Storage, resolve: BackendResolver, builtins: NewMount[], initial: NewMount[]): MountTable {
+export interface MountTableOptions {
+  barrier: PeekableStorage;
+  resolve: BackendResolver;
+  /** Always mounted. */
+  builtins: NewMount[];
+  /** Mounted only when the tables are first created (init). */
+  initial: NewMount[];
+  /** The server's TTLs, for mounts that set none. */
+  serverTtls: MountConfig;
+  logger: Logger;
+}
+
+export function createMountTable(options: MountTableOptions): MountTable {
+  const { barrier, resolve, builtins, initial, serverTtls, logger } = options;
   let mounts = new Map<string, Mount>();
   // Rebuilt whole on every change to the table, so a matcher may remember its answers.
   let matchMount = createMatcher<Mount>(createRouter());
@@ -101,9 +115,22 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
   const instantiate = (entry: MountEntry): Mount => {
     const factory = resolve(entry.kind, entry.type);
     if (!factory) throw new ApiError('ERR_INVALID_REQUEST', `unknown ${entry.kind === 'auth' ? 'auth method' : 'secrets engine'} type '${entry.type}'`);
-    const storage = createView(barrier, viewPrefix(entry));
-    return { entry, storage, backend: factory({ mountPoint: entry.path, storage }) };
+    const storage = createMountView(barrier, viewPrefix(entry));
+    // Read through the table on every call, so a tune is seen at once.
+    const current = (): MountEntry => mounts.get(entry.path)?.entry ?? entry;
+    const system: SystemView = {
+      defaultLeaseTtl: () => ttlsOf(current()).defaultLeaseTtl,
+      maxLeaseTtl: () => ttlsOf(current()).maxLeaseTtl,
+      logger,
+      now: () => Date.now(),
+    };
+    return { entry, storage, backend: factory({ mountPoint: entry.path, storage, system }) };
   };
+
+  const ttlsOf = (entry: MountEntry): MountConfig => ({
+    defaultLeaseTtl: entry.config.defaultLeaseTtl || serverTtls.defaultLeaseTtl,
+    maxLeaseTtl: entry.config.maxLeaseTtl || serverTtls.maxLeaseTtl,
+  });
 
   const rebuildRouter = (): void => {
     const next: Router<Mount> = createRouter();
@@ -118,12 +145,7 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
 
   // Changes run one at a time: each builds the next table from the current one, so two
   // concurrent changes must not both start from the same table and lose one another.
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn, fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const exclusive = createSerialQueue();
 
   /** Applies a change only once it is durable: storage first, memory second. */
   const commit = async (kinds: MountKind[], next: Map<string, Mount>): Promise<void> => {
@@ -252,6 +274,7 @@ export function createMountTable(barrier: Storage, resolve: BackendResolver, bui
       for (const backend of backends) addSize(routes, backend.routeMemoSize());
       return { routes, views, mounts: mounts.size };
     },
+    ttlsOf,
     tune(path, config, description) {
       return exclusive(async () => {
         const mount = mounts.get(path);

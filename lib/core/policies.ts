@@ -49,8 +49,8 @@ export interface PolicyStore {
   delete(name: string): Promise<void>;
   /** The compiled ACL for a token's policies (unknown names grant nothing). */
   acl(names: readonly string[]): Promise<Acl>;
-  /** The compiled ACL if it is cached; undefined means "ask `acl`". */
-  peekAcl(names: readonly string[]): Acl | undefined;
+  /** For the fast path only: the compiled ACL if it is cached; undefined means "ask `acl`". */
+  cachedAcl(names: readonly string[]): Acl | undefined;
   /** Sizes only: the compiled sets, their decision memos summed, the unknown names, and the policies held. */
   memory(): { acls: CacheSize; aclMemos: CacheSize; unknown: CacheSize; parsed: number };
 }
@@ -161,7 +161,7 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
       await view.delete(key);
       changed(key);
     },
-    peekAcl(names) {
+    cachedAcl(names) {
       return compiledSets.get(setKey(names));
     },
     async acl(names) {

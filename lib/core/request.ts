@@ -76,6 +76,7 @@ export interface LeaseInfo {
   leaseId?: string;
 }
 
+/** A token handed to the client: the envelope's `auth` block. */
 export interface AuthInfo {
   clientToken: string;
   accessor: string;
@@ -83,6 +84,32 @@ export interface AuthInfo {
   metadata: Record<string, string>;
   leaseDuration: number;
   renewable: boolean;
+  orphan: boolean;
+}
+
+/**
+ * What an auth backend's login answers: who the caller proved to be and what token they
+ * get. The pipeline, not the backend, creates the token from it (core/login.ts).
+ */
+export interface LoginAuth {
+  policies: string[];
+  /** Seconds; 0 means the mount's default TTL. */
+  ttl?: number;
+  /** Seconds; a limit renewals never pass (at most the mount's maximum); 0 means the mount's maximum. */
+  maxTtl?: number;
+  /** Seconds; a periodic token's TTL is reset to this on every renewal. */
+  period?: number;
+  metadata?: Record<string, string>;
+  /** Shown in lookups as `<mount path>-<displayName>`, e.g. `userpass-alice` for `auth/userpass/`. */
+  displayName?: string;
+  /** 0 means unlimited. */
+  numUses?: number;
+  /** CIDR blocks the token may be used from; empty means anywhere. */
+  boundCidrs?: string[];
+  /** Default true; a token without a TTL is never renewable. */
+  renewable?: boolean;
+  /** Do not attach the `default` policy. */
+  noDefaultPolicy?: boolean;
 }
 
 export interface Response {
@@ -92,18 +119,16 @@ export interface Response {
   /** For secrets that carry a lease (api.md §11). */
   secret?: LeaseInfo;
   auth?: AuthInfo;
+  /** Set by an auth backend's login handler; the pipeline turns it into `auth` (a new token). */
+  login?: LoginAuth;
   warnings?: string[];
-  /** Send `data` as the whole body instead of the envelope (the `sys/` endpoints). */
+  /** Send `data` as the whole body instead of the envelope (sys/health, the OpenAPI document, help). */
   raw?: boolean;
+  /** Repeat `data`'s fields at the top level of the envelope, as Vault's `sys/` answers do (api.md §5). */
+  topLevel?: boolean;
   /** Overrides the status (sys/health's 429/501/503 with a body). */
   status?: number;
   headers?: Record<string, string>;
-  /** A login answer: the edge sets the `token` cookie (api.md §4). */
+  /** A login answer: the edge sets the `token` cookie (api.md §4). Set by the pipeline only. */
   setCookie?: boolean;
 }
-
-/**
- * What handlers give back: the answer itself when nothing had to wait (a cached read), or a
- * promise of it. Answering without a promise lets the edge reply within the same turn.
- */
-export type Answer = Response | null | Promise<Response | null>;

@@ -23,6 +23,10 @@ export interface CreateTokenParams {
   id?: string;
   /** The request path that creates it, e.g. `auth/token/create`. */
   path: string;
+  /** A display name used as is (a login's `userpass-alice`), instead of `token-<displayName>`. */
+  fullDisplayName?: string;
+  /** CIDR blocks the token may be used from (validated by the caller). */
+  boundCidrs?: string[];
 }
 
 export interface TokenManager {
@@ -105,7 +109,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
           policies,
           meta: params.meta ?? {},
           // The initial root token keeps Vault's plain name.
-          displayName: params.path === 'auth/token/root' ? 'root' : displayNameOf(params.displayName),
+          displayName: params.path === 'auth/token/root' ? 'root' : (params.fullDisplayName ?? displayNameOf(params.displayName)),
           numUses: params.numUses ?? 0,
           ttl,
           explicitMaxTtl,
@@ -113,6 +117,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
           renewable: ttl > 0 && params.renewable !== false,
           path: params.path,
           expireTime: ttl > 0 ? now() + ttl * 1000 : 0,
+          ...(params.boundCidrs && params.boundCidrs.length > 0 ? { boundCidrs: params.boundCidrs } : {}),
         },
         params.id,
       );
@@ -164,6 +169,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
         metadata: entry.meta,
         leaseDuration: remaining(entry),
         renewable: entry.renewable,
+        orphan: entry.parent === '',
       };
     },
   };

@@ -11,7 +11,7 @@ import type { CallerAuth } from './request.js';
  */
 
 export interface TokenEntry {
-  /** HMAC of the token: its identity in storage. */
+  /** The salted SHA-256 of the token (see createTokenStore): its identity in storage. */
   hash: string;
   accessor: string;
   /** The parent's hash, '' for orphans. */
@@ -33,6 +33,8 @@ export interface TokenEntry {
   /** Unix ms when the token expires, 0 = never. */
   expireTime: number;
   lastRenewalTime: number;
+  /** CIDR blocks the token may be used from (a login's bound_cidrs); absent or empty: anywhere. */
+  boundCidrs?: string[];
 }
 
 export interface TokenStore {
@@ -44,8 +46,8 @@ export interface TokenStore {
   /** Stores a new entry for a freshly generated (or given) token. */
   create(fields: Omit<TokenEntry, 'hash' | 'accessor' | 'creationTime' | 'lastRenewalTime'>, id?: string): Promise<{ token: string; entry: TokenEntry }>;
   lookup(token: string): Promise<TokenEntry | null>;
-  /** The entry if it is cached (no storage read, no waiting); undefined means "ask `lookup`". */
-  peek(token: string): TokenEntry | undefined;
+  /** For the fast path only: the entry if it is cached (no storage read, no waiting); undefined means "ask `lookup`". */
+  cached(token: string): TokenEntry | undefined;
   lookupByHash(hash: string): Promise<TokenEntry | null>;
   lookupAccessor(accessor: string): Promise<TokenEntry | null>;
   save(entry: TokenEntry): Promise<void>;
@@ -102,7 +104,7 @@ export function createTokenStore(barrier: Storage): TokenStore {
   // without the salt, and length extension only yields hashes of tokens never issued. It
   // costs a fifth of a fresh HMAC, on every authenticated request.
   let prefix: string | null = null;
-  // Decrypted entries, so an authenticated request costs one HMAC and one map lookup. A hit
+  // Decrypted entries, so an authenticated request costs one salted hash and one map lookup. A hit
   // only sets a bit; the bookkeeping is done when an entry comes in.
   const cache = new Map<string, Slot>();
   let cacheBytes = 0;
@@ -181,7 +183,7 @@ export function createTokenStore(barrier: Storage): TokenStore {
       if (token === '') return null;
       return await store.lookupByHash(hash(token));
     },
-    peek(token) {
+    cached(token) {
       if (token === '') return undefined;
       const slot = cache.get(hash(token));
       if (slot === undefined) return undefined;

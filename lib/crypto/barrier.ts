@@ -1,3 +1,4 @@
+import { createSerialQueue } from '../serial.js';
 import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import type { CacheSize, Storage } from '../storage/storage.js';
@@ -26,7 +27,7 @@ export interface KeyStatus {
 export interface Barrier extends Storage {
   /** True until `unseal` succeeds, and again after `seal`. */
   readonly sealed: boolean;
-  /** `read` over a decrypted value in the read cache (see Storage.peek); undefined when sealed or not cached. */
+  /** `read` over a decrypted value in the read cache (see PeekableStorage, storage/view.ts); undefined when sealed or not cached. */
   peek<T>(key: string, read: (value: Uint8Array) => T): T | undefined;
   /** Whether a keyring exists in physical storage. */
   initialized(): Promise<boolean>;
@@ -192,12 +193,7 @@ export function createBarrier(physical: Storage): Barrier {
   let keyring: Keyring | null = null;
   const cache = createPlaintextCache();
   // initialize/unseal/rotate/rekey read-modify-write the keyring: run them one at a time.
-  let queue: Promise<unknown> = Promise.resolve();
-  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
-    const run = queue.then(fn);
-    queue = run.catch(() => undefined);
-    return run;
-  };
+  const exclusive = createSerialQueue();
 
   const unsealed = (): Keyring => {
     if (keyring === null) throw sealedError();

@@ -1,4 +1,4 @@
-import type { BackendSpec, PathSpec } from './backend.js';
+import type { BackendSpec, PathSpec } from './types.js';
 
 /** Help text generated from a backend's declarations (api.md §12). */
 

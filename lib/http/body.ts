@@ -14,15 +14,6 @@ export function tooLarge(limit: number): ApiError {
   return new ApiError('ERR_BODY_TOO_LARGE', `request body too large: the limit is ${limit} bytes`);
 }
 
-export function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
-
-/** Whether Content-Length alone is over the limit: the caller answers 413 at once. */
-export function declaredTooLarge(req: IncomingMessage, limit: number): boolean {
-  return Number(req.headers['content-length'] ?? 0) > limit;
-}
 
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { hasBody } from './body.js';
+import { hasBody } from './framing.js';
 import { nextRequestId } from './request-id.js';
 import { LIST_STAND_IN, refusedListStart, takeListMark, takeOverForList, type ParseError } from './list-method.js';
 import { sendErrors } from './respond.js';

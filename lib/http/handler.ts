@@ -3,14 +3,15 @@ import type { TLSSocket } from 'node:tls';
 import { ApiError, statusOf } from '../errors.js';
 import { nextRequestId } from './request-id.js';
 import type { Core } from '../core/core.js';
-import type { Answer, Operation, Request, Response } from '../core/request.js';
+import type { Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
-import { declaredTooLarge, hasBody, parseJsonObject, readBody, tooLarge } from './body.js';
+import { parseJsonObject, readBody, tooLarge } from './body.js';
+import { declaredTooLarge, hasBody } from './framing.js';
 import { arrivedAfterRefusal, refuseWhatFollows } from './client-error.js';
 import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
-import { envelopeJson, sendErrors, sendJson, tokenCookie, type HeaderList } from './respond.js';
+import { envelopeJson, sendErrors, sendJson, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
 
 /**
  * The HTTP edge: turns a node:http request into a core Request (framing, method, token,
@@ -135,7 +136,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       // Only requests over TLS carry `tls`: their cookie gets `Secure`.
       extra = [...extra, 'Set-Cookie', tokenCookie(response.auth.clientToken, response.auth.leaseDuration, request.tls !== undefined)];
     }
-    const body = response.raw ? JSON.stringify(response.data ?? {}) : envelopeJson(request.id, response);
+    const body = response.raw ? JSON.stringify(response.data ?? {}) : response.topLevel ? topLevelJson(request.id, response) : envelopeJson(request.id, response);
     sendJson(res, response.status ?? 200, request.id, body, extra);
   };
 
@@ -148,23 +149,27 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   };
 
   /**
-   * Hands the request to core and its answer (or error) to the client. A cached read is
-   * answered within this call, as a bare node:http server would; the rest when ready.
+   * Hands the request to core and its answer (or error) to the client. A hot cached read is
+   * answered by core's fast path within this call, as a bare node:http server would; every
+   * other request takes the pipeline and is answered when it settles.
    */
   const dispatch = (res: ServerResponse, request: Request): void => {
-    let answered: Answer;
+    let now: Response | null | undefined;
     try {
-      answered = core.handleRequestNow(request);
+      now = core.answerNow(request);
     } catch (err) {
+      // The fast path steps aside for every request failure: this is a bug, answered 500.
       fail(res, err, request.id);
       return;
     }
-    if (answered instanceof Promise) {
-      answered.then(
-        (response) => reply(res, request, response),
-        (err: unknown) => fail(res, err, request.id),
-      );
-    } else reply(res, request, answered);
+    if (now !== undefined) {
+      reply(res, request, now);
+      return;
+    }
+    core.handleRequest(request).then(
+      (response) => reply(res, request, response),
+      (err: unknown) => fail(res, err, request.id),
+    );
   };
 
   // Not async, on purpose: the common request (no body) goes from here to core without a

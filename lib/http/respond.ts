@@ -46,7 +46,7 @@ function authJson(auth: NonNullable<Response['auth']>): string {
     renewable: auth.renewable,
     entity_id: '',
     token_type: 'service',
-    orphan: false,
+    orphan: auth.orphan,
   });
 }
 
@@ -65,6 +65,23 @@ export function envelopeJson(requestId: string, response: Response): string {
   const tail = warnings === null && !response.auth ? PLAIN_TAIL : `,"wrap_info":null,"warnings":${warnings ?? 'null'},"auth":${response.auth ? authJson(response.auth) : 'null'}}`;
   const data = response.dataJson ?? JSON.stringify(response.data ?? null);
   return '{"request_id":"' + requestId + lease + (secret === undefined ? 0 : Number(secret.ttl)) + ',"data":' + data + tail;
+}
+
+/** Envelope keys a sys field may not replace at the top level: the envelope's own frame. */
+const FRAME_KEYS = new Set(['request_id', 'data']);
+
+/**
+ * A `sys/` answer (api.md §5): its fields at the top level and the envelope around them.
+ * Where a field shares a name with an envelope key (sys/leases/lookup's `renewable`), the
+ * top level keeps the field, which is what old clients read there; `data` has it as well.
+ */
+export function topLevelJson(requestId: string, response: Response): string {
+  const envelope = JSON.parse(envelopeJson(requestId, response)) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...(response.data ?? {}) };
+  for (const [key, value] of Object.entries(envelope)) {
+    if (!Object.hasOwn(out, key) || FRAME_KEYS.has(key)) out[key] = value;
+  }
+  return JSON.stringify(out);
 }
 
 const NO_LEASE = '","lease_id":"","renewable":false,"lease_duration":';

@@ -17,13 +17,6 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** Immediate children of `prefix`, sorted, folders suffixed with `/`. */
   list(prefix: string): Promise<string[]>;
-  /**
-   * Optional: when the value is already in memory, `read(value)`'s result, with no I/O and no
-   * waiting; undefined means "ask `get`" (it says nothing about whether the key exists). Hot
-   * reads use it to finish without a trip through the event loop. `read` is lent the
-   * storage's own bytes, uncopied: it must neither change nor keep them.
-   */
-  peek?<T>(key: string, read: (value: Uint8Array) => T): T | undefined;
 }
 
 /**

@@ -8,18 +8,41 @@ const JOINED_MAX_KEY_LENGTH = 512;
 /** A Map slot and the two string headers, roughly. */
 const JOINED_ENTRY_BYTES = 64;
 
-/** A storage view; `keysSize()` reads its memo of joined keys. */
-export interface View extends Storage {
+/**
+ * A storage whose hot values are already in memory (the barrier, through its plaintext
+ * cache). `peek` exists for the core's synchronous fast path alone (core/fast-path.ts):
+ * it answers `read(value)` with no I/O and no waiting, or undefined for "ask `get`" (which
+ * says nothing about whether the key exists). `read` is lent the storage's own bytes,
+ * uncopied: it must neither change nor keep them. Ordinary code, backends included, uses
+ * the async Storage methods only.
+ */
+export interface PeekableStorage extends Storage {
+  peek<T>(key: string, read: (value: Uint8Array) => T): T | undefined;
+}
+
+/** A mount's view of the barrier: async storage for its backend, `peek` for the fast path. */
+export interface MountView extends PeekableStorage {
+  /** The memo of joined keys that keeps `peek` cheap (sizes only). */
   keysSize(): CacheSize;
 }
 
 /**
- * A prefixed view of a storage: conceptually a "chroot". Every mount gets one, so a
- * backend can never name a key outside its own subtree.
+ * A prefixed view of a storage: conceptually a "chroot". Every mount and every core table
+ * gets one, so its owner can never name a key outside its own subtree.
  */
-export function createView(storage: Storage, prefix: string): View {
-  if (prefix !== '' && !prefix.endsWith('/')) throw new Error(`view prefix must end in '/': ${prefix}`);
-  const peek = storage.peek?.bind(storage);
+export function createView(storage: Storage, prefix: string): Storage {
+  checkViewPrefix(prefix);
+  return {
+    get: (key) => storage.get(prefix + key),
+    put: (key, value) => storage.put(prefix + key, value),
+    delete: (key) => storage.delete(prefix + key),
+    list: (sub) => storage.list(prefix + sub),
+  };
+}
+
+/** A view that can also peek (a mount's view of the barrier). */
+export function createMountView(storage: PeekableStorage, prefix: string): MountView {
+  checkViewPrefix(prefix);
   // peek serves hot reads of the same few keys: remembering the joined key hands the cache
   // the same string each time, whose hash V8 has already computed, instead of a new one to
   // flatten and hash on every request.
@@ -34,13 +57,14 @@ export function createView(storage: Storage, prefix: string): View {
   };
   const fullKey = (key: string): string => joined.get(key) ?? join(key);
   return {
-    get: (key) => storage.get(prefix + key),
-    put: (key, value) => storage.put(prefix + key, value),
-    delete: (key) => storage.delete(prefix + key),
-    list: (sub) => storage.list(prefix + sub),
-    peek: peek ? (key, read) => peek(fullKey(key), read) : undefined,
+    ...createView(storage, prefix),
+    peek: (key, read) => storage.peek(fullKey(key), read),
     keysSize: () => memo.size(),
   };
+}
+
+function checkViewPrefix(prefix: string): void {
+  if (prefix !== '' && !prefix.endsWith('/')) throw new Error(`view prefix must end in '/': ${prefix}`);
 }
 
 /** Deletes every key under `prefix` in `storage` (depth first). */

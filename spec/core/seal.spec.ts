@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { sysFields } from '../helpers/sys-body.js';
 
 /** api.md §6 over real HTTP: init, unseal (progress, duplicates, reset, wrong keys), seal. */
 
@@ -30,7 +31,7 @@ describe('before init', () => {
     const status = await server.request('GET', '/v1/sys/seal-status');
     expect(status.status).toBe(200);
     expect(status.body).toMatchObject({ sealed: true, initialized: false, t: 0, n: 0, progress: 0 });
-    expect((await server.request('GET', '/v1/sys/init')).body).toEqual({ initialized: false });
+    expect(sysFields((await server.request('GET', '/v1/sys/init')).body)).toEqual({ initialized: false });
     expect((await server.request('GET', '/v1/sys/health')).status).toBe(501);
     expect((await server.request('GET', '/v1/secret/foo', { token: 'x' })).status).toBe(503);
     const unseal = await server.request('PUT', '/v1/sys/unseal', { body: { key: 'ab'.repeat(32) } });
@@ -53,7 +54,7 @@ describe('before init', () => {
     expect(res.status).toBe(400);
     expect(res.body.errors[0]).toMatch(/invalid seal configuration|field|missing/);
     // Nothing was half-done: the server is still uninitialized and can be initialized.
-    expect((await server.request('GET', '/v1/sys/init')).body).toEqual({ initialized: false });
+    expect(sysFields((await server.request('GET', '/v1/sys/init')).body)).toEqual({ initialized: false });
     expect((await server.request('PUT', '/v1/sys/init', { body: { secret_shares: 1, secret_threshold: 1 } })).status).toBe(200);
   });
 });
@@ -197,7 +198,7 @@ describe('sys/health and sys/leader', () => {
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
     const leader = await server.request('GET', '/v1/sys/leader');
-    expect(leader.body).toEqual({ ha_enabled: false, is_self: false, leader_address: '' });
+    expect(sysFields(leader.body)).toEqual({ ha_enabled: false, is_self: false, leader_address: '' });
   });
 });
 

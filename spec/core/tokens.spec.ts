@@ -47,13 +47,13 @@ describe('token cache', () => {
     const { token: hot } = await store.create(fields());
     for (let i = 0; i < 12_000; i++) {
       await store.create(fields());
-      if (i % 100 === 0) expect(store.peek(hot)).toBeDefined();
+      if (i % 100 === 0) expect(store.cached(hot)).toBeDefined();
     }
     const size = store.cacheSize();
     expect(size.entries).toBeGreaterThan(1_000);
     expect(size.entries).toBeLessThanOrEqual(size.maxEntries);
     expect(size.bytes).toBeLessThanOrEqual(size.maxBytes);
-    expect(store.peek(hot)).toBeDefined();
+    expect(store.cached(hot)).toBeDefined();
   });
 
   it('is bounded by bytes when entries are large', async () => {
@@ -70,9 +70,9 @@ describe('token cache', () => {
     const store = await storeOver(createInmemStorage());
     const { token: first, entry } = await store.create(fields());
     for (let i = 0; i < 10_000; i++) await store.create(fields());
-    expect(store.peek(first)).toBeUndefined();
+    expect(store.cached(first)).toBeUndefined();
     expect(await store.lookup(first)).toEqual(entry);
-    expect(store.peek(first)).toEqual(entry);
+    expect(store.cached(first)).toEqual(entry);
   });
 
   it('does not bring back a token revoked while its lookup was reading it', async () => {
@@ -86,7 +86,7 @@ describe('token cache', () => {
     release();
     // The lookup read the entry before it was removed: it may answer it, not cache it.
     expect((await lookup)?.hash).toBe(entry.hash);
-    expect(store.peek(token)).toBeUndefined();
+    expect(store.cached(token)).toBeUndefined();
     expect(await store.lookup(token)).toBeNull();
   });
 

@@ -5,7 +5,7 @@ import { type Barrier, createBarrier, KEYRING_PATH } from '../../lib/crypto/barr
 import { setRandomSource } from '../../lib/crypto/random.js';
 import { createInmemStorage } from '../../lib/storage/inmem.js';
 import type { Storage } from '../../lib/storage/storage.js';
-import { createView } from '../../lib/storage/view.js';
+import { createMountView } from '../../lib/storage/view.js';
 
 const MASTER = Buffer.alloc(32, 0x11);
 const OTHER = Buffer.alloc(32, 0x22);
@@ -325,23 +325,22 @@ describe('barrier peek (the synchronous read of a cached value)', () => {
 
   it('is passed through a view under the view\'s prefix', async () => {
     const barrier = await unsealedBarrier();
-    const view = createView(barrier, 'logical/x/');
+    const view = createMountView(barrier, 'logical/x/');
     await view.put('k', Buffer.from('value'));
     await view.get('k');
-    expect(view.peek!('k', text)).toBe('value');
+    expect(view.peek('k', text)).toBe('value');
     expect(barrier.peek('logical/x/k', text)).toBe('value');
-    expect(createView(createInmemStorage(), 'p/').peek).toBeUndefined();
   });
 
   it('keeps answering right for more keys than a view remembers joined names for', async () => {
     const barrier = await unsealedBarrier();
-    const view = createView(barrier, 'logical/y/');
+    const view = createMountView(barrier, 'logical/y/');
     const keys = Array.from({ length: 1500 }, (_, i) => `k${i}`);
     for (const key of keys) {
       await view.put(key, Buffer.from(`value of ${key}`));
       await view.get(key);
     }
-    for (const key of [...keys, ...keys.slice(0, 10)]) expect(view.peek!(key, text)).toBe(`value of ${key}`);
+    for (const key of [...keys, ...keys.slice(0, 10)]) expect(view.peek(key, text)).toBe(`value of ${key}`);
   });
 });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { registerLeasingBackend, type LeasingRecorder } from '../helpers/leasing-backend.js';
+import { sysFields } from '../helpers/sys-body.js';
 
 /** The access model over real HTTP: policies, child tokens, revocation trees, uses, cubbyholes. */
 
@@ -237,7 +238,7 @@ describe('sys/policy', () => {
   it('writes (policy or rules), reads, lists and deletes', async () => {
     expect((await req('PUT', 'sys/policy/Ops', root, { rules: 'path "ops/*" { capabilities = ["read"] }' })).status).toBe(204);
     const read = await req('GET', 'sys/policy/ops', root);
-    expect(read.body).toEqual({ name: 'ops', rules: 'path "ops/*" { capabilities = ["read"] }' });
+    expect(sysFields(read.body)).toEqual({ name: 'ops', rules: 'path "ops/*" { capabilities = ["read"] }' });
     expect((await req('GET', 'sys/policies/acl/OPS', root)).body.policy).toContain('ops/*');
     const list = await req('GET', 'sys/policy', root);
     expect(list.body.policies).toEqual(expect.arrayContaining(['default', 'ops', 'root']));

@@ -16,7 +16,8 @@ afterAll(() => server.close());
 describe('node-vault', () => {
   it('initialises, unseals, writes, reads, lists, deletes, creates tokens and policies, seals', async () => {
     const vault = nodeVault({ endpoint: server.url, apiVersion: 'v1' });
-    expect(await vault.initialized()).toEqual({ initialized: false });
+    // api.md §5: sys answers carry their fields at the top level and in `data`.
+    expect(await vault.initialized()).toMatchObject({ initialized: false, data: { initialized: false } });
     const init = await vault.init({ secret_shares: 3, secret_threshold: 2 });
     expect(init.keys).toHaveLength(3);
     vault.token = init.root_token;

@@ -6,9 +6,9 @@ import { createInmemStorage } from '../../lib/storage/inmem.js';
 import { createCore } from '../../lib/core/core.js';
 import { defaultConfig } from '../../lib/config.js';
 import { silentLogger } from '../../lib/log.js';
-import { secretBackends } from '../../lib/backends/registry.js';
-import { createSysBackend } from '../../lib/backends/sys/index.js';
-import { createTokenBackend } from '../../lib/auth/token.js';
+import { authBackends, secretBackends } from '../../lib/backends/registry.js';
+import { createSysBackend } from '../../lib/core/sys/index.js';
+import { createTokenBackend } from '../../lib/core/token-backend.js';
 
 /** defineBackend: routing, field handling, 404/405, and help generated for every route. */
 
@@ -122,8 +122,12 @@ function exerciseBackendHelp(name: string, backend: Backend): void {
   });
 }
 
-const core = createCore({ physical: createInmemStorage(), storageType: 'inmem', config: defaultConfig(), logger: silentLogger });
-const ctx = { mountPoint: 'x/', storage: createInmemStorage() };
-for (const [type, factory] of Object.entries(secretBackends)) exerciseBackendHelp(type, factory(ctx));
+const core = createCore({ physical: createInmemStorage(), storageType: 'inmem', config: defaultConfig(), logger: silentLogger, backends: { secret: secretBackends, auth: authBackends } });
+const ctx = {
+  mountPoint: 'x/',
+  storage: createInmemStorage(),
+  system: { defaultLeaseTtl: () => 3600, maxLeaseTtl: () => 7200, logger: silentLogger, now: () => Date.now() },
+};
+for (const [type, factory] of Object.entries({ ...secretBackends, ...authBackends })) exerciseBackendHelp(type, factory(ctx));
 exerciseBackendHelp('system', createSysBackend(core));
 exerciseBackendHelp('token', createTokenBackend(core));

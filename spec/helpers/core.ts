@@ -1,4 +1,5 @@
 import { defaultConfig, type ServerConfig } from '../../lib/config.js';
+import { authBackends, secretBackends } from '../../lib/backends/registry.js';
 import { createCore, type Core } from '../../lib/core/core.js';
 import type { Operation, Response } from '../../lib/core/request.js';
 import { silentLogger } from '../../lib/log.js';
@@ -17,7 +18,13 @@ export interface TestCore {
 
 export async function startCore(config: Partial<ServerConfig> = {}): Promise<TestCore> {
   const physical = createInmemStorage();
-  const core = createCore({ physical, storageType: 'inmem', config: { ...defaultConfig(), ...config }, logger: silentLogger });
+  const core = createCore({
+    physical,
+    storageType: 'inmem',
+    config: { ...defaultConfig(), ...config },
+    logger: silentLogger,
+    backends: { secret: secretBackends, auth: authBackends },
+  });
   await core.start();
   const { keys, rootToken } = await core.initialize(1, 1);
   const unsealKey = keys[0]!.toString('hex');

@@ -2,6 +2,7 @@ import { defaultConfig, type ListenerConfig, type ServerConfig } from '../../lib
 import { createServer, type RunningServer } from '../../lib/server.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import type { ClosableStorage } from '../../lib/storage/storage.js';
+import type { BackendRegistries } from '../../lib/core/core.js';
 import { httpRequest, type HttpOptions, type HttpResult } from './http.js';
 
 /**
@@ -24,6 +25,8 @@ export interface TestServerOptions {
   logger?: Logger;
   /** For a TLS listener: the CA (PEM) the helper's own requests trust. */
   ca?: string | Buffer;
+  /** Mountable backend types, e.g. the test login method (helpers/login-backend.ts). */
+  backends?: BackendRegistries;
 }
 
 export interface TestServer {
@@ -56,6 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     storage: options.storage,
     logger: options.logger ?? silentLogger,
+    backends: options.backends,
     onInternalError: (err) => internalErrors.push(err),
   });
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isApiError } from '../../lib/errors.js';
 import { MAX_KEY_BYTES, type Storage } from '../../lib/storage/storage.js';
+import type { PeekableStorage } from '../../lib/storage/view.js';
 
 /**
  * The storage contract (api.md §7, lib/storage/storage.ts), run against every implementation:
@@ -107,7 +108,7 @@ export function exerciseStorage(name: string, create: () => Promise<StorageUnder
 
     it('peeks, where it can, only at what get would answer now', async () => {
       // peek is optional; where it exists it may say "don't know" (undefined), never something stale.
-      const peek = (key: string): string | undefined => s.peek?.(key, (v) => Buffer.from(v).toString());
+      const peek = (key: string): string | undefined => (s as Partial<PeekableStorage>).peek?.(key, (v: Uint8Array) => Buffer.from(v).toString());
       for (const round of ['one', 'two']) {
         await s.put('peeked', bytes(round));
         expect([undefined, round]).toContain(peek('peeked'));

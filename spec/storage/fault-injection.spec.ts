@@ -4,6 +4,7 @@ import { createCachedStorage } from '../../lib/storage/cache.js';
 import { createFaultyStorage, seededRandom, type FaultyStorage } from '../../lib/storage/faulty.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tempFileStorage } from './temp.js';
+import { sysFields } from '../helpers/sys-body.js';
 
 /**
  * Fault injection (issue #3, item 6): with 20 % of storage calls failing, requests fail with
@@ -153,7 +154,7 @@ describe(`storage faults (seed ${SEED}; replay with FAULT_SEED=${SEED})`, () => 
     expect((await server.request('GET', '/v1/sys/health')).status).toBe(200);
 
     const snapshot = async (): Promise<Record<string, unknown>> => {
-      const mountTable = (await server.request('GET', '/v1/sys/mounts', root)).body;
+      const mountTable = sysFields((await server.request('GET', '/v1/sys/mounts', root)).body);
       const policyList = (await server.request('GET', '/v1/sys/policy', root)).body.policies;
       const values: Record<string, unknown> = {};
       for (const key of secrets.keys()) values[key] = (await server.request('GET', `/v1/${key}`, root)).body?.data ?? null;

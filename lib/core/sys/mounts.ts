@@ -1,10 +1,10 @@
 import { ApiError } from '../../errors.js';
-import type { Core } from '../../core/core.js';
-import { normalizeMountPath, type MountEntry, type MountKind } from '../../core/mounts.js';
-import type { BackendRequest, Response } from '../../core/request.js';
+import type { CoreServices } from '../services.js';
+import { normalizeMountPath, type MountEntry, type MountKind } from '../mounts.js';
+import type { BackendRequest, Response } from '../request.js';
 import type { PathSpec } from '../../framework/backend.js';
 import { coerceField, type FieldData } from '../../framework/fields.js';
-import { raw } from './respond.js';
+import { sysData } from './respond.js';
 
 /** Mounting secret engines (`sys/mounts`) and auth methods (`sys/auth`) (api.md §10). */
 
@@ -47,7 +47,7 @@ const tuneFields = {
   description: mountFields.description,
 } as const;
 
-export function mountPaths(core: Core, kind: MountKind): PathSpec[] {
+export function mountPaths(core: CoreServices, kind: MountKind): PathSpec[] {
   const base = kind === 'auth' ? 'auth' : 'mounts';
   const fullPath = (path: string): string => normalizeMountPath(kind === 'auth' ? `auth/${path}` : path);
   const listing = (): Response => {
@@ -55,7 +55,7 @@ export function mountPaths(core: Core, kind: MountKind): PathSpec[] {
     for (const entry of core.mounts.list(kind)) {
       out[kind === 'auth' ? entry.path.slice('auth/'.length) : entry.path] = describeMount(entry);
     }
-    return raw(out);
+    return sysData(out);
   };
   const existing = (path: string): MountEntry => {
     const mount = core.mounts.get(fullPath(path));
@@ -70,13 +70,13 @@ export function mountPaths(core: Core, kind: MountKind): PathSpec[] {
     if (path === '' || path === '/') return listing();
     const entry = existing(mountOf(path));
     if (isTune(path)) {
-      return raw({
+      return sysData({
         default_lease_ttl: entry.config.defaultLeaseTtl || core.config.defaultLeaseTtl,
         max_lease_ttl: entry.config.maxLeaseTtl || core.config.maxLeaseTtl,
         description: entry.description,
       });
     }
-    return raw(describeMount(entry));
+    return sysData(describeMount(entry));
   };
 
   const write = async (req: BackendRequest, fields: FieldData): Promise<Response | null> => {

@@ -1,4 +1,4 @@
-import type { Core } from '../../core/core.js';
+import type { CoreServices } from '../services.js';
 import { defineBackend, type Backend } from '../../framework/backend.js';
 import { buildOpenApi } from '../../framework/openapi.js';
 import { VERSION } from '../../version.js';
@@ -8,11 +8,11 @@ import { capabilityPaths, policyPaths } from './policy.js';
 import { rawPaths } from './raw.js';
 import { rekeyPaths } from './rekey.js';
 import { mountPaths } from './mounts.js';
-import { raw } from './respond.js';
+import { rawBody } from './respond.js';
 import { sealPaths } from './seal.js';
 
 /** The `sys/` backend: control of the server itself. One file per group of routes. */
-export function createSysBackend(core: Core): Backend {
+export function createSysBackend(core: CoreServices): Backend {
   return defineBackend({
     type: 'system',
     help: `The system backend controls nomad-api itself: initialization and the seal, the barrier's
@@ -39,7 +39,7 @@ It is always mounted at sys/ and cannot be moved.`,
               path: entry.path,
               spec: core.mounts.get(entry.path)!.backend.spec,
             }));
-            return raw(buildOpenApi(mounted, VERSION));
+            return rawBody(buildOpenApi(mounted, VERSION));
           },
         },
         synopsis: 'Read the OpenAPI 3 document of every mounted route.',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addRoute, createRouter, findRoute, listRoutes, printRouter, type Router } from '../../lib/http/router.js';
+import { addRoute, createRouter, findRoute, listRoutes, printRouter, type Router } from '../../lib/router/router.js';
 
 /**
  * The path trie (lib/http/router.ts): static segments beat `:param`, which beats `*rest`;

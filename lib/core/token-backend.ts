@@ -1,11 +1,11 @@
 import { ApiError } from '../errors.js';
 import { defineBackend, type Backend, type PathSpec } from '../framework/backend.js';
 import type { FieldData, FieldSchemas } from '../framework/fields.js';
-import type { Core } from '../core/core.js';
-import { capabilitiesOn } from '../core/access.js';
-import { CAP } from '../core/policy.js';
-import type { BackendRequest, Response } from '../core/request.js';
-import type { TokenEntry } from '../core/tokens.js';
+import type { CoreServices } from './services.js';
+import { capabilitiesOn } from './access.js';
+import { CAP } from './policy.js';
+import type { BackendRequest, Response } from './request.js';
+import type { TokenEntry } from './tokens.js';
 
 /** The token store's HTTP face, mounted at `auth/token/` (api.md §8). */
 
@@ -54,7 +54,7 @@ const tokenField = { token: { type: 'string', description: 'The token to act on.
 const accessorField = { accessor: { type: 'string', description: 'The accessor of the token to act on.' } } as const;
 const incrementField = { increment: { type: 'duration', description: 'Requested extension; the server may grant less.' } } as const;
 
-export function createTokenBackend(core: Core): Backend {
+export function createTokenBackend(core: CoreServices): Backend {
   const callerEntry = async (req: BackendRequest): Promise<TokenEntry> => {
     const entry = req.caller ? await core.tokens.lookupByHash(req.caller.tokenHash) : null;
     if (!entry) throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied');

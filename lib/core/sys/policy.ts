@@ -1,12 +1,12 @@
 import { ApiError } from '../../errors.js';
-import type { Core } from '../../core/core.js';
-import { capabilitiesOn } from '../../core/access.js';
-import { capabilityNames } from '../../core/policy.js';
-import type { CallerAuth } from '../../core/request.js';
-import { callerOf } from '../../core/tokens.js';
+import type { CoreServices } from '../services.js';
+import { capabilitiesOn } from '../access.js';
+import { capabilityNames } from '../policy.js';
+import type { CallerAuth } from '../request.js';
+import { callerOf } from '../tokens.js';
 import type { PathSpec } from '../../framework/backend.js';
 import type { FieldData } from '../../framework/fields.js';
-import { raw } from './respond.js';
+import { sysData } from './respond.js';
 
 /** ACL policies (`sys/policy`, `sys/policies/acl`) and capability queries (api.md §9). */
 
@@ -16,7 +16,7 @@ const policyFields = {
   rules: { type: 'string', description: 'Old name of "policy" (what node-vault sends).' },
 } as const;
 
-export function policyPaths(core: Core): PathSpec[] {
+export function policyPaths(core: CoreServices): PathSpec[] {
   const text = (fields: FieldData): string => {
     const value = fields.get<string | undefined>('policy') ?? fields.get<string | undefined>('rules');
     if (value === undefined) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'policy' (or 'rules')");
@@ -25,7 +25,7 @@ export function policyPaths(core: Core): PathSpec[] {
   const read = (bodyKey: 'rules' | 'policy') => async (_req: unknown, fields: FieldData) => {
     const policy = await core.policies.get(fields.get<string>('name'));
     if (!policy) return null;
-    return raw({ name: policy.name, [bodyKey]: policy.text });
+    return sysData({ name: policy.name, [bodyKey]: policy.text });
   };
   const write = async (_req: unknown, fields: FieldData) => {
     await core.policies.put(fields.get<string>('name'), text(fields));
@@ -37,7 +37,7 @@ export function policyPaths(core: Core): PathSpec[] {
   };
   const list = async () => {
     const names = await core.policies.list();
-    return raw({ policies: names, keys: names });
+    return sysData({ policies: names, keys: names });
   };
   const description = `GET reads {"name", "rules"}; PUT or POST stores {"policy": "..."} (alias "rules"),
 HCL or JSON, answering 400 with the line and column of any mistake; DELETE removes it.
@@ -55,7 +55,7 @@ const pathsField = {
   paths: { type: 'strings', description: 'Several paths to check at once.' },
 } as const;
 
-export function capabilityPaths(core: Core): PathSpec[] {
+export function capabilityPaths(core: CoreServices): PathSpec[] {
   const answer = async (caller: CallerAuth, fields: FieldData) => {
     const paths = fields.get<string[] | undefined>('paths') ?? (fields.has('path') ? [fields.get<string>('path')] : []);
     if (paths.length === 0) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'path' (or 'paths')");
@@ -67,7 +67,7 @@ export function capabilityPaths(core: Core): PathSpec[] {
     }
     // With one path, Vault also answers it under "capabilities".
     if (paths.length === 1) out.capabilities = out[paths[0]!.replace(/^\/+/, '')];
-    return raw(out);
+    return sysData(out);
   };
   const other = async (token: string | undefined, accessor: string | undefined, fields: FieldData) => {
     const entry = token ? await core.tokens.lookup(token) : accessor ? await core.tokens.lookupAccessor(accessor) : null;

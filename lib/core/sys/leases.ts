@@ -1,10 +1,10 @@
 import { ApiError } from '../../errors.js';
-import type { Core } from '../../core/core.js';
-import type { LeaseEntry } from '../../core/expiration.js';
-import type { BackendRequest, Response } from '../../core/request.js';
+import type { CoreServices } from '../services.js';
+import type { LeaseEntry } from '../expiration.js';
+import type { BackendRequest, Response } from '../request.js';
 import type { PathSpec } from '../../framework/backend.js';
 import type { FieldData } from '../../framework/fields.js';
-import { raw } from './respond.js';
+import { sysData } from './respond.js';
 
 /**
  * Leases (api.md §11): lookup, renew, revoke, revoke-prefix, with Vault's older aliases
@@ -15,7 +15,7 @@ import { raw } from './respond.js';
 
 const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : null);
 
-export function leasePaths(core: Core): PathSpec[] {
+export function leasePaths(core: CoreServices): PathSpec[] {
   const owned = async (req: BackendRequest, id: string | undefined): Promise<LeaseEntry> => {
     if (!id) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'lease_id'");
     const lease = await core.expiration.lookup(id.replace(/^\/+/, ''));
@@ -28,7 +28,7 @@ export function leasePaths(core: Core): PathSpec[] {
 
   const lookup = async (req: BackendRequest, fields: FieldData): Promise<Response> => {
     const lease = await owned(req, idOf(fields));
-    return raw({
+    return sysData({
       id: lease.id,
       issue_time: iso(lease.issueTime),
       expire_time: iso(lease.expireTime),
@@ -79,7 +79,7 @@ export function leasePaths(core: Core): PathSpec[] {
       const slash = rest.indexOf('/');
       return slash === -1 ? rest : rest.slice(0, slash + 1);
     }))].sort();
-    return keys.length === 0 ? null : raw({ keys });
+    return keys.length === 0 ? null : sysData({ keys });
   };
 
   const leaseField = {

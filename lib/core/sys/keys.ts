@@ -1,16 +1,16 @@
-import type { Core } from '../../core/core.js';
+import type { CoreServices } from '../services.js';
 import type { PathSpec } from '../../framework/backend.js';
-import { raw } from './respond.js';
+import { sysData } from './respond.js';
 
 /** The barrier's encryption key: its status and rotation (api.md §6). */
-export function keyPaths(core: Core): PathSpec[] {
+export function keyPaths(core: CoreServices): PathSpec[] {
   return [
     {
       pattern: 'key-status',
       operations: {
         read: async () => {
           const status = core.barrier.keyStatus();
-          return raw({ term: status.term, install_time: status.installTime });
+          return sysData({ term: status.term, install_time: status.installTime });
         },
       },
       synopsis: 'Read the term and install time of the active encryption key.',

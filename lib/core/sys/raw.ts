@@ -1,6 +1,6 @@
 import { ApiError } from '../../errors.js';
-import type { Core } from '../../core/core.js';
-import type { BackendRequest, Response } from '../../core/request.js';
+import type { CoreServices } from '../services.js';
+import type { BackendRequest, Response } from '../request.js';
 import type { PathSpec } from '../../framework/backend.js';
 
 /**
@@ -19,7 +19,7 @@ function keyOf(req: BackendRequest): string {
   return path;
 }
 
-export function rawPaths(core: Core): PathSpec[] {
+export function rawPaths(core: CoreServices): PathSpec[] {
   const read = async (req: BackendRequest): Promise<Response | null> => {
     const value = await core.barrier.get(keyOf(req));
     return value === null ? null : { data: { value: Buffer.from(value).toString('utf8') } };

@@ -1,9 +1,9 @@
-import type { Core } from '../../core/core.js';
+import type { CoreServices } from '../services.js';
 import type { PathSpec } from '../../framework/backend.js';
-import { raw } from './respond.js';
+import { sysData } from './respond.js';
 
 /** `sys/rekey/*`: replace the master key and its shares; guarded by the current unseal keys. */
-export function rekeyPaths(core: Core): PathSpec[] {
+export function rekeyPaths(core: CoreServices): PathSpec[] {
   return [
     {
       pattern: 'rekey/init',
@@ -12,8 +12,8 @@ export function rekeyPaths(core: Core): PathSpec[] {
         secret_threshold: { type: 'int', description: 'How many of the new shares unseal.', required: true },
       },
       operations: {
-        read: async () => raw({ ...(await core.rekey.status()) }),
-        update: async (_req, fields) => raw({ ...(await core.rekey.start(fields.get('secret_shares'), fields.get('secret_threshold'))) }),
+        read: async () => sysData({ ...(await core.rekey.status()) }),
+        update: async (_req, fields) => sysData({ ...(await core.rekey.start(fields.get('secret_shares'), fields.get('secret_threshold'))) }),
         delete: async () => {
           core.rekey.cancel();
           return null;
@@ -39,7 +39,7 @@ new configuration, required = the current threshold); DELETE cancels it.`,
             body.keys_base64 = result.keys.map((k) => k.toString('base64'));
             core.logger.info('rekeyed', { shares: result.keys.length });
           }
-          return raw(body);
+          return sysData(body);
         },
       },
       synopsis: 'Give one current unseal key share to the rekey attempt.',

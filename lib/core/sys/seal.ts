@@ -1,7 +1,7 @@
 import { ApiError } from '../../errors.js';
-import type { Core } from '../../core/core.js';
+import type { CoreServices } from '../services.js';
 import type { PathSpec } from '../../framework/backend.js';
-import { raw } from './respond.js';
+import { rawBody, sysData } from './respond.js';
 
 /** Init, unseal, seal, health and leader: the routes that answer in every seal state (api.md §6). */
 
@@ -15,7 +15,7 @@ function statusCode(query: Record<string, string>, name: string, fallback: numbe
   return code;
 }
 
-export function sealPaths(core: Core): PathSpec[] {
+export function sealPaths(core: CoreServices): PathSpec[] {
   return [
     {
       pattern: 'init',
@@ -24,10 +24,10 @@ export function sealPaths(core: Core): PathSpec[] {
         secret_threshold: { type: 'int', description: 'How many shares are needed to unseal (at most secret_shares; more than 1 when there are several shares).', required: true },
       },
       operations: {
-        read: async () => raw({ initialized: core.state() !== 'uninitialized' }),
+        read: async () => sysData({ initialized: core.state() !== 'uninitialized' }),
         update: async (_req, fields) => {
           const result = await core.initialize(fields.get('secret_shares'), fields.get('secret_threshold'));
-          return raw({
+          return sysData({
             keys: result.keys.map((k) => k.toString('hex')),
             keys_base64: result.keys.map((k) => k.toString('base64')),
             root_token: result.rootToken,
@@ -42,7 +42,7 @@ These keys are shown once: store them safely.`,
     },
     {
       pattern: 'seal-status',
-      operations: { read: async () => raw({ ...core.sealStatus() }) },
+      operations: { read: async () => sysData({ ...core.sealStatus() }) },
       synopsis: 'Read the seal status and the unseal progress.',
       description: `Answers {"sealed", "t", "n", "progress", "initialized", "version", "storage_type",
 "ha_enabled"}: t is the threshold, n the number of shares, progress the shares given
@@ -57,9 +57,9 @@ so far in the current unseal attempt.`,
       },
       operations: {
         update: async (_req, fields) => {
-          if (fields.get('reset')) return raw({ ...core.resetUnseal() });
+          if (fields.get('reset')) return sysData({ ...core.resetUnseal() });
           if (!fields.has('key')) throw new ApiError('ERR_INVALID_REQUEST', "'key' must be specified in the request body");
-          return raw({ ...(await core.unseal(fields.get('key'))) });
+          return sysData({ ...(await core.unseal(fields.get('key'))) });
         },
       },
       synopsis: 'Submit one unseal key share, or reset the unseal progress.',
@@ -100,7 +100,7 @@ answers 400 "unseal failed, invalid key" and resets the progress to 0.`,
             state === 'uninitialized' ? statusCode(q, 'uninitcode', 501)
             : state === 'sealed' ? statusCode(q, 'sealedcode', 503)
             : statusCode(q, 'activecode', 200);
-          return raw(body, status);
+          return rawBody(body, status);
         },
       },
       synopsis: 'Check the health of the server, for load balancers.',
@@ -111,7 +111,7 @@ statuses; standbyok makes a standby answer 200.`,
     },
     {
       pattern: 'leader',
-      operations: { read: async () => raw({ ha_enabled: false, is_self: false, leader_address: '' }) },
+      operations: { read: async () => sysData({ ha_enabled: false, is_self: false, leader_address: '' }) },
       synopsis: 'Read the high-availability status and the current leader.',
       description: 'Answers {"ha_enabled", "is_self", "leader_address"}.',
     },
