@@ -1,20 +1,21 @@
+import { createFillGuard } from './fill-guard.js';
 import type { CacheSize, ClosableStorage } from './storage.js';
 
 /**
  * A read cache in front of a durable storage: least recently used entries go first once the
- * cached values exceed a byte budget. It sits below the barrier, so it holds ciphertext only
- * and a sealed server keeps nothing readable in it.
+ * cached values exceed a byte budget.
  *
- * Freshness: a get that missed may only fill the cache if no write to that key started or
- * finished while it was reading. Every put/delete drops the entry when it starts and again
- * when it ends, and stamps the key with a new epoch at its end; a get remembers the epoch at
- * its start and fills only if the key is not being written and was not stamped since. So a
- * get that read the old value just before a write landed can never cache it afterwards.
+ * Why two read caches: this one sits below the barrier and holds ciphertext, so it survives a
+ * seal (a sealed server keeps nothing readable in it) and spares the disk or network read of
+ * the file storage and any remote storage; the barrier's own cache (lib/crypto/plaintext-cache.ts)
+ * holds decrypted values, dies at seal, and spares the AES-GCM decryption. What they hold and
+ * how long it may live differ; when a fill is fresh does not: both follow the one rule in
+ * ./fill-guard.ts (a get may fill only if no write to its key started or ended while it read,
+ * none is in flight, and the cache was not purged meanwhile). Every put/delete also drops the
+ * entry when it starts and again when it ends.
  *
- * The stamps are kept only while some get is in flight. Under a steady stream of overlapping
- * reads that moment may never come, so they are capped: past the cap they are dropped and
- * every get started before that moment is refused the fill, which is what a stamp on its
- * key would have done at worst.
+ * Every get ends its read in a `finally`, so the write stamps are kept only while some get is
+ * in flight, and capped for a stream of overlapping gets that never leaves that moment.
  *
  * Misses are not cached: for the file storage a miss costs a map lookup, and caching them
  * would let a stream of random keys (unknown tokens, say) evict every useful entry.
@@ -38,17 +39,13 @@ export interface CachedStorage extends ClosableStorage {
   stats(): CacheStats;
   /** Sizes and bounds of the cached values and of the write stamps. */
   memory(): { values: CacheSize; stamps: CacheSize };
-  /** Empties the cache (the storage itself is untouched). */
+  /** Empties the cache (the storage itself is untouched); gets in flight will not fill it. */
   purge(): void;
 }
 
 export const DEFAULT_CACHE_BYTES = 32 << 20;
 /** A rough cost of a Map entry and its key, so many tiny values still respect the budget. */
 const ENTRY_OVERHEAD = 96;
-/** Write stamps kept at most (and their estimated bytes) before they are dropped for a floor. */
-const STAMP_LIMIT = 4096;
-const STAMP_MAX_BYTES = 1 << 20;
-const STAMP_OVERHEAD = 48;
 
 export function createCachedStorage(inner: ClosableStorage, options: CacheOptions = {}): CachedStorage {
   const maxBytes = options.maxBytes ?? DEFAULT_CACHE_BYTES;
@@ -58,15 +55,7 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
   let bytes = 0;
   let hits = 0;
   let misses = 0;
-  let epoch = 0;
-  /** Writes in flight per key. */
-  const writing = new Map<string, number>();
-  /** The epoch at which a write to the key last ended; only needed while some get is in flight. */
-  const stamped = new Map<string, number>();
-  let stampBytes = 0;
-  /** Gets that started before this epoch may not fill: their stamps were dropped. */
-  let floor = 0;
-  let readsInFlight = 0;
+  const guard = createFillGuard({ readsEnd: true });
 
   const cost = (key: string, value: Uint8Array): number => value.length + key.length * 2 + ENTRY_OVERHEAD;
 
@@ -90,36 +79,21 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
     }
   };
 
-  const clearStamps = (): void => {
-    stamped.clear();
-    stampBytes = 0;
-  };
-
-  const stamp = (key: string): void => {
-    const size = key.length * 2 + STAMP_OVERHEAD;
-    if (!stamped.has(key)) {
-      if (stamped.size >= STAMP_LIMIT || stampBytes + size > STAMP_MAX_BYTES) {
-        clearStamps();
-        floor = epoch;
-        return;
-      }
-      stampBytes += size;
-    }
-    stamped.set(key, epoch);
+  const purge = (): void => {
+    entries.clear();
+    bytes = 0;
+    // A get that began before the purge may not fill after it.
+    guard.clear();
   };
 
   const write = async (key: string, run: () => Promise<void>): Promise<void> => {
-    writing.set(key, (writing.get(key) ?? 0) + 1);
+    guard.writeStarted(key);
     drop(key);
     try {
       await run();
     } finally {
       // Whether or not it failed, the stored value may have changed.
-      const left = writing.get(key)! - 1;
-      if (left === 0) writing.delete(key);
-      else writing.set(key, left);
-      epoch += 1;
-      if (readsInFlight > 0) stamp(key);
+      guard.writeEnded(key);
       drop(key);
     }
   };
@@ -134,35 +108,27 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
         return Uint8Array.prototype.slice.call(cached);
       }
       misses += 1;
-      const started = epoch;
-      readsInFlight += 1;
+      const ticket = guard.begin();
       try {
         const value = await inner.get(key);
-        const fresh = !writing.has(key) && started >= floor && (stamped.get(key) ?? -1) <= started;
-        if (value !== null && fresh) fill(key, value);
+        if (value !== null && guard.mayFill(key, ticket)) fill(key, value);
         return value;
       } finally {
-        readsInFlight -= 1;
-        // With no get in flight, no remembered start epoch can be older than the stamps.
-        if (readsInFlight === 0) clearStamps();
+        guard.end();
       }
     },
     put: (key, value) => write(key, () => inner.put(key, value)),
     delete: (key) => write(key, () => inner.delete(key)),
     list: (prefix) => inner.list(prefix),
     async close() {
-      entries.clear();
-      bytes = 0;
+      purge();
       await inner.close?.();
     },
     stats: () => ({ hits, misses, entries: entries.size, bytes }),
     memory: () => ({
       values: { entries: entries.size, bytes, maxEntries: Math.floor(maxBytes / ENTRY_OVERHEAD), maxBytes },
-      stamps: { entries: stamped.size, bytes: stampBytes, maxEntries: STAMP_LIMIT, maxBytes: STAMP_MAX_BYTES },
+      stamps: guard.memory(),
     }),
-    purge() {
-      entries.clear();
-      bytes = 0;
-    },
+    purge,
   };
 }

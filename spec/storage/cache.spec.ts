@@ -115,6 +115,33 @@ describe('read cache', () => {
     expect(text(await cache.get('k'))).toBe('new');
   });
 
+  it('still keeps a value read while another key was written', async () => {
+    const inner = controlled();
+    const cache = createCachedStorage(inner);
+    await cache.put('k', Buffer.from('v'));
+    const release = inner.holdNextGet();
+    const slowRead = cache.get('k');
+    await cache.put('other', Buffer.from('x'));
+    release();
+    expect(text(await slowRead)).toBe('v');
+    expect(text(await cache.get('k'))).toBe('v');
+    expect(inner.gets).toBe(1);
+  });
+
+  it('never fills after a purge with a value read before it', async () => {
+    const inner = controlled();
+    const cache = createCachedStorage(inner);
+    await cache.put('k', Buffer.from('v'));
+    const release = inner.holdNextGet();
+    const slowRead = cache.get('k');
+    cache.purge();
+    release();
+    expect(text(await slowRead)).toBe('v');
+    expect(cache.stats().entries).toBe(0);
+    await cache.get('k');
+    expect(cache.stats().entries).toBe(1);
+  });
+
   it('drops the entry even when a write fails, since the storage may have changed', async () => {
     const inner = createInmemStorage();
     const failing: Storage = {
