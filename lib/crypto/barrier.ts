@@ -335,7 +335,7 @@ export function createBarrier(physical: Storage): Barrier {
       checkNotReserved(key);
       const cached = cache.get(key);
       if (cached) return cached;
-      const sequence = cache.sequence;
+      const ticket = cache.ticket();
       const entry = await physical.get(key);
       if (entry === null) return null;
       // Re-read after the await: a seal in between zeroed the keys, and decrypting with a
@@ -346,29 +346,29 @@ export function createBarrier(physical: Storage): Barrier {
       if (termKey === undefined) throw integrityError(key);
       const plaintext = decrypt(termKey.key, key, entry);
       if (plaintext === null) throw integrityError(key);
-      cache.fill(key, plaintext, sequence);
+      cache.fill(key, plaintext, ticket);
       return plaintext;
     },
 
     async put(key, value) {
       const { active } = unsealed();
       checkNotReserved(key);
-      cache.invalidate(key);
+      cache.writeStarted(key);
       try {
         await physical.put(key, encrypt(active.term, active.key, key, value));
       } finally {
-        cache.invalidate(key);
+        cache.writeEnded(key);
       }
     },
 
     async delete(key) {
       unsealed();
       checkNotReserved(key);
-      cache.invalidate(key);
+      cache.writeStarted(key);
       try {
         await physical.delete(key);
       } finally {
-        cache.invalidate(key);
+        cache.writeEnded(key);
       }
     },
 

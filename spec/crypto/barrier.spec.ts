@@ -323,6 +323,41 @@ describe('barrier peek (the synchronous read of a cached value)', () => {
     expect(barrier.peek('secret/a', text)).toBe('alpha');
   });
 
+  it('caches a read that a write to another key overlapped, never one a write to its own key did', async () => {
+    const inner = createInmemStorage();
+    const held = new Map<string, () => void>();
+    const slow: Storage = {
+      ...inner,
+      get: async (key) => {
+        const value = await inner.get(key);
+        if (key.startsWith('secret/slow')) await new Promise<void>((resolve) => held.set(key, resolve));
+        return value;
+      },
+    };
+    const barrier = await unsealedBarrier(slow);
+    await barrier.put('secret/slow-a', Buffer.from('a1'));
+    await barrier.put('secret/slow-b', Buffer.from('b1'));
+    const readA = barrier.get('secret/slow-a');
+    const readB = barrier.get('secret/slow-b');
+    await new Promise((resolve) => setImmediate(resolve));
+    await barrier.put('secret/other', Buffer.from('x'));
+    await barrier.put('secret/slow-b', Buffer.from('b2'));
+    held.get('secret/slow-a')!();
+    held.get('secret/slow-b')!();
+    expect(text((await readA)!)).toBe('a1');
+    expect(text((await readB)!)).toBe('b1');
+    expect(barrier.peek('secret/slow-a', text)).toBe('a1');
+    expect(barrier.peek('secret/slow-b', text)).toBeUndefined();
+    // And a read that a seal overlapped fills nothing once unsealed again.
+    const readAgain = barrier.get('secret/slow-b');
+    await new Promise((resolve) => setImmediate(resolve));
+    barrier.seal();
+    await barrier.unseal(MASTER);
+    held.get('secret/slow-b')!();
+    await readAgain.catch(() => undefined);
+    expect(barrier.peek('secret/slow-b', text)).toBeUndefined();
+  });
+
   it('is passed through a view under the view\'s prefix', async () => {
     const barrier = await unsealedBarrier();
     const view = createMountView(barrier, 'logical/x/');
