@@ -4,12 +4,16 @@
 // the others are a mix of exact paths, `*` globs (some sharing the "secret/foo" prefix, to walk
 // deep into the glob trie) and `+` segments that do not match it.
 // Both tokens are driven by `wrk -t1 -c<C> -d<D>s --latency` in alternating rounds within one run
-// (the order within a round flips every round). Target: non-root / root >= 0.9.
-import { startDevServer } from './lib/devserver.mjs';
+// (the order within a round flips every round). The figure of record is the server's CPU time
+// per request (utime + stime from /proc/<pid>/stat over a wrk run ÷ the requests wrk completed),
+// reported beside req/s. Target: root CPU per request / non-root CPU per request >= 0.9.
+// With --node=PATH the server runs on that node binary.
+import { serverNode, startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
-import { maxForeignShare, runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
+import { compareSummaries, describeRatio, describeSummary, maxForeignShare, runAlternatingRounds, summariseRounds } from './lib/rounds.mjs';
 import { READ_PATH, ROOT_TOKEN } from './read.mjs';
 
+/** Target on the figure of record: root CPU per request / non-root CPU per request. */
 export const TARGET_RATIO = 0.9;
 export const POLICY_COUNT = 10;
 export const RULES_PER_POLICY = 100;
@@ -64,12 +68,15 @@ function ruleMatches(rule, path) {
 }
 
 /**
- * opts: { duration, rounds, connections, warmup, maxForeign }. log: line printer.
- * Resolves { policies, rulesPerPolicy, root: {rounds, rps, p50, p99}, nonroot: {…}, ratio, target, … }.
+ * opts: { duration, rounds, connections, warmup, maxForeign, node? }. log: line printer.
+ * Resolves { policies, rulesPerPolicy, node, root: summary, nonroot: summary, ratio (non-root/root
+ * req/s), ratioMin/Max, cpuRatio (root/non-root CPU per request), cpuRatioMin/Max, target, … }
+ * where summary = lib/rounds.mjs summariseRounds().
  */
 export async function benchAcl(opts, log = console.log) {
   const { duration, rounds, connections, warmup } = opts;
   const maxForeignPct = opts.maxForeign ?? 15;
+  const node = serverNode(opts.node);
   let nomad;
   try {
     // The generated rules must grant secret/foo exactly once (checked here, then on the server).
@@ -79,7 +86,7 @@ export async function benchAcl(opts, log = console.log) {
       throw new Error(`policy generator bug: ${matching.length} rules match ${GRANTED_PATH}: ${JSON.stringify(matching)}`);
     }
 
-    nomad = await startDevServer({ rootToken: ROOT_TOKEN });
+    nomad = await startDevServer({ rootToken: ROOT_TOKEN, node: node.path });
     const rootAuth = { 'X-Nomad-Token': ROOT_TOKEN };
     const call = async (method, p, { headers = rootAuth, body, ok = [200, 204] } = {}) => {
       const res = await request(`${nomad.url}${p}`, { method, headers, body, timeoutMs: 5000 });
@@ -116,19 +123,23 @@ export async function benchAcl(opts, log = console.log) {
     const caps = await call('POST', '/v1/sys/capabilities-self', { headers: userAuth, body: { path: GRANTED_PATH } });
     if (JSON.stringify(caps?.capabilities) !== '["read"]') throw new Error(`non-root token: capabilities on ${GRANTED_PATH} are ${JSON.stringify(caps?.capabilities)}, expected ["read"]`);
     log(
-      `nomad-api dev server at ${nomad.url}; ${POLICY_COUNT} policies × ${RULES_PER_POLICY} rules; non-root token policies ${tokenPolicies.length} ` +
+      `nomad-api dev server at ${nomad.url}, node ${node.version}; ${POLICY_COUNT} policies × ${RULES_PER_POLICY} rules; non-root token policies ${tokenPolicies.length} ` +
         `(${tokenPolicies.filter((p) => !names.includes(p)).join(', ') || 'no others'} besides the 10)`,
     );
     log(`GET ${READ_PATH}: root -> 200 (${rootBytes} B), non-root -> 200 (${userBytes} B); non-root on /v1/secret/bar -> ${refused.status}; capabilities-self on ${GRANTED_PATH} -> ["read"]`);
 
     const url = `${nomad.url}${READ_PATH}`;
+    const pid = nomad.handle.child.pid;
     const targets = [
-      { name: 'root', url, headers: rootAuth },
-      { name: 'nonroot', url, headers: userAuth },
+      { name: 'root', url, headers: rootAuth, pid },
+      { name: 'nonroot', url, headers: userAuth, pid },
     ];
-    log(`wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …' on ${url}; warm-up ${warmup}s per token, then ${rounds} round(s) of ${duration}s per token, alternating (order flips each round)`);
-    const pids = [nomad.handle.child.pid];
-    const { results, redone } = await runAlternatingRounds({ targets, pids, connections, warmup, duration, rounds, maxForeignPct, log, label: 'acl', flipOrder: true });
+    log(
+      `wrk -t1 -c${connections} --latency -H 'X-Nomad-Token: …' on ${url}; warm-up ${warmup}s per token, then ${rounds} round(s) of ${duration}s per token, alternating (order flips each round); ` +
+        `CPU/req = the server's utime+stime over the wrk run ÷ requests wrk completed`,
+    );
+    const pids = [pid];
+    const { results, redone } = await runAlternatingRounds({ targets, pids, connections, warmup, duration, rounds, maxForeignPct, log, label: 'acl', order: 'flip' });
 
     const out = {
       policies: POLICY_COUNT,
@@ -137,13 +148,18 @@ export async function benchAcl(opts, log = console.log) {
       connections,
       duration,
       rounds,
+      node: node.version,
       root: summariseRounds(results.root),
       nonroot: summariseRounds(results.nonroot),
       target: TARGET_RATIO,
       redone,
     };
-    out.ratio = out.nonroot.rps / out.root.rps;
-    log(`  medians: root ${Math.round(out.root.rps)} req/s, non-root ${Math.round(out.nonroot.rps)} req/s, ratio ${out.ratio.toFixed(3)}`);
+    const c = compareSummaries(out.nonroot, out.root);
+    Object.assign(out, { ratio: c.rps, ratioMin: c.rpsMin, ratioMax: c.rpsMax, cpuRatio: c.cpu, cpuRatioMin: c.cpuMin, cpuRatioMax: c.cpuMax });
+    log('  medians (min–max over rounds):');
+    log(`    root     ${describeSummary(out.root)}`);
+    log(`    non-root ${describeSummary(out.nonroot)}`);
+    log(`    CPU/req root/non-root ${describeRatio(out.cpuRatio, out.cpuRatioMin, out.cpuRatioMax)} · req/s non-root/root ${describeRatio(out.ratio, out.ratioMin, out.ratioMax)}`);
     out.maxForeignPct = maxForeignShare(results, maxForeignPct, log);
     return out;
   } catch (err) {
@@ -154,23 +170,22 @@ export async function benchAcl(opts, log = console.log) {
   }
 }
 
-const ms = (x) => `${x.toFixed(2)} ms`;
-const rate = (x) => `${Math.round(x).toLocaleString('en-US')} req/s`;
-
 /** Descriptor used by bench/run.mjs. */
 export const benchmark = {
   id: 'acl',
-  title: `ACL: GET ${READ_PATH} with the root token vs a token of ${POLICY_COUNT} policies × ${RULES_PER_POLICY} rules`,
+  title: `ACL: GET ${READ_PATH} with the root token vs a token of ${POLICY_COUNT} policies × ${RULES_PER_POLICY} rules (CPU per request and req/s)`,
   needsWrk: true,
   run: benchAcl,
-  describe: (o) => `acl: one dev server, wrk -t1 -c${o.connections}, ${o.warmup}s warm-up + ${o.rounds} × ${o.duration}s per token, alternating`,
+  describe: (o) => `acl: one dev server, wrk -t1 -c${o.connections}, ${o.warmup}s warm-up + ${o.rounds} × ${o.duration}s per token, alternating; CPU/req = server utime+stime ÷ wrk's requests`,
   summaryRows: (r) => [
-    { what: `acl, root token GET ${READ_PATH}, median of ${r.rounds}`, result: `${rate(r.root.rps)} · p50 ${ms(r.root.p50)} · p99 ${ms(r.root.p99)}` },
+    { what: `acl, root token GET ${READ_PATH}, median (min–max) of ${r.rounds}`, result: describeSummary(r.root) },
+    { what: `acl, non-root token (${r.policies} policies × ${r.rulesPerPolicy} rules + default), median (min–max) of ${r.rounds}`, result: describeSummary(r.nonroot) },
     {
-      what: `acl, non-root token (${r.policies} policies × ${r.rulesPerPolicy} rules + default), median of ${r.rounds}`,
-      result: `${rate(r.nonroot.rps)} · p50 ${ms(r.nonroot.p50)} · p99 ${ms(r.nonroot.p99)}`,
+      what: 'acl CPU per request, root / non-root (figure of record; per-round min–max)',
+      result: describeRatio(r.cpuRatio, r.cpuRatioMin, r.cpuRatioMax),
+      ...(r.cpuRatio === null ? {} : { target: `≥ ${r.target}`, met: r.cpuRatio >= r.target }),
     },
-    { what: 'acl ratio non-root / root', result: r.ratio.toFixed(2), target: `≥ ${r.target}`, met: r.ratio >= r.target },
+    { what: 'acl req/s, non-root / root (per-round min–max)', result: describeRatio(r.ratio, r.ratioMin, r.ratioMax) },
     ...(r.maxForeignPct === null ? [] : [{ what: 'acl: max CPU used by other processes during a kept round', result: `${r.maxForeignPct.toFixed(0)}% of the machine (${r.redone} round(s) redone)` }]),
   ],
 };

@@ -8,12 +8,11 @@
 //   list-query    GET /v1/secret/?list=true, the same list on the fast path, to set it against.
 // With --baseline=DIR (a built checkout of another commit), that tree's dev server is measured
 // in the same rounds, alternating, so a change to the edge can be judged by one run.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pidTicks } from './lib/cpu.mjs';
-import { startDevServer } from './lib/devserver.mjs';
+import { cpuMeter } from './lib/cpu.mjs';
+import { checkoutRoot, serverNode, startDevServer } from './lib/devserver.mjs';
 import { request } from './lib/net.mjs';
 import { assertClean } from './lib/rounds.mjs';
 import { median } from './lib/stats.mjs';
@@ -23,14 +22,6 @@ const ROOT_TOKEN = 'bench-root-token';
 const READ_PATH = '/v1/secret/foo';
 const LIST_PATH = '/v1/secret/';
 const TOLERANCE = 0.03;
-
-function clockTicksPerSecond() {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
 
 /**
  * wrk scripts. wrk checks its first request with a parser that knows no LIST (it stops with
@@ -65,18 +56,20 @@ async function prepare(server) {
 
 export async function benchEdge(opts, log = console.log) {
   const { duration, rounds, connections, warmup } = opts;
-  const hz = clockTicksPerSecond();
+  const node = serverNode(opts.node).path;
   const dir = mkdtempSync(path.join(tmpdir(), 'nomad-edge-'));
   const scripts = writeScripts(dir, connections);
   const servers = [];
   try {
-    servers.push({ name: 'this tree', server: await startDevServer({ rootToken: ROOT_TOKEN }) });
-    if (opts.baseline) servers.push({ name: `baseline ${path.basename(path.resolve(opts.baseline))}`, server: await startDevServer({ rootToken: ROOT_TOKEN, root: path.resolve(opts.baseline) }) });
+    servers.push({ name: 'this tree', server: await startDevServer({ rootToken: ROOT_TOKEN, node }) });
+    if (opts.baseline) {
+      const root = checkoutRoot(opts.baseline);
+      servers.push({ name: `baseline ${path.basename(root)}`, server: await startDevServer({ rootToken: ROOT_TOKEN, root, node }) });
+    }
     for (const s of servers) await prepare(s.server);
 
     const measure = async (s, scenario, seconds) => {
-      const pid = s.server.handle.child.pid;
-      const before = pidTicks(pid);
+      const meter = cpuMeter(s.server.handle.child.pid);
       const target = scenario === 'list' ? LIST_PATH : scenario === 'list-query' ? `${LIST_PATH}?list=true` : READ_PATH;
       const r = await runWrk(`${s.server.url}${target}`, {
         connections,
@@ -84,9 +77,10 @@ export async function benchEdge(opts, log = console.log) {
         headers: { 'X-Nomad-Token': ROOT_TOKEN },
         script: scripts[scenario],
       });
-      const ticks = pidTicks(pid) - before;
+      const { cpuUs } = meter(r.requests);
       assertClean(`edge ${scenario} ${s.name}`, r);
-      return { rps: r.rps, requests: r.requests, cpuUs: (ticks / hz / r.requests) * 1e6 };
+      if (cpuUs === null) throw new Error(`edge ${scenario} ${s.name}: no CPU time from /proc/<pid>/stat (this benchmark needs Linux)`);
+      return { rps: r.rps, requests: r.requests, cpuUs };
     };
 
     const results = {};

@@ -11,6 +11,7 @@ import { benchmark as storage } from './storage-run.mjs';
 import { benchmark as inproc } from './inproc.mjs';
 import { benchmark as edge } from './edge.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
+import { serverNode } from './lib/devserver.mjs';
 import { machineInfo } from './lib/machine.mjs';
 import { parseOptions, usage } from './lib/options.mjs';
 import { stopAll } from './lib/proc.mjs';
@@ -44,8 +45,11 @@ async function main() {
     log(`wrk: ${wrk}`);
   }
   const machine = await machineInfo();
+  // --node: the servers (read, acl, edge) run on another node binary than the bench itself.
+  const servers = opts.node ? serverNode(opts.node) : null;
   const started = new Date();
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os}; node ${machine.node}; wrk ${machine.wrk}`);
+  if (servers) log(`servers (read, acl, edge) run on node ${servers.version}: ${servers.path}`);
   log('note: the servers and wrk share these cores, so expect ±10–15% between runs');
 
   const done = [];
@@ -63,7 +67,7 @@ async function main() {
   log('\n===== summary (paste into BENCHMARKS.md) =====');
   log(`Date: ${started.toISOString().replace(/:\d\d\.\d+Z$/, 'Z')} · git ${machine.git}`);
   log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}`);
-  log(`Node ${machine.node} · wrk ${machine.wrk}`);
+  log(`Node ${machine.node}${servers ? ` (servers of read, acl, edge: node ${servers.version}, ${servers.path})` : ''} · wrk ${machine.wrk}`);
   log(`Command: \`${commandLine(opts)}\``);
   for (const d of done) log(`  - ${d.b.describe(opts)}`);
   log('');

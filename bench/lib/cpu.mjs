@@ -1,7 +1,9 @@
-// CPU accounting from /proc (Linux), to tell how much of the machine *other* processes used
-// while a benchmark ran. This box has 2 cores shared by the server under test and wrk, and
-// anything else running at the same time (builds, tests) skews the numbers.
+// CPU accounting from /proc (Linux): a server's own CPU time per request (cpuMeter), and how
+// much of the machine *other* processes used while a benchmark ran. This box has 2 cores shared
+// by the server under test and wrk, and anything else running at the same time (builds, tests)
+// skews the rates; a server's CPU time per request is far less sensitive to that.
 // Where /proc is missing, every function degrades to "unknown" (null).
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
@@ -15,15 +17,51 @@ function readProcStat() {
   return { total, busy: total - idle };
 }
 
-/** utime+stime (and, with children=true, cutime+cstime of reaped children) of a pid, in ticks. */
-export function pidTicks(pid, children = false) {
+/** utime+stime (and, with children=true, cutime+cstime of reaped children) of a pid, in ticks; null if unreadable. */
+function readPidTicks(pid, children) {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ').map(Number); // f[0] is field 3 (state)
     return f[11] + f[12] + (children ? f[13] + f[14] : 0);
   } catch {
-    return 0; // gone
+    return null; // gone, or no /proc
   }
+}
+
+/** utime+stime (and, with children=true, cutime+cstime of reaped children) of a pid, in ticks (0 if gone). */
+export function pidTicks(pid, children = false) {
+  return readPidTicks(pid, children) ?? 0;
+}
+
+let ticksPerSecond;
+/** USER_HZ: the unit of /proc/<pid>/stat's times (100 on Linux in practice). */
+export function clockTicksPerSecond() {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/**
+ * Start metering the CPU time (utime + stime, all threads) of process `pid`. The returned
+ * function ends the measurement: given the requests served meanwhile (as wrk counted them),
+ * it returns { cpuMs, cpuUs } where cpuUs is the CPU µs per request; both null when /proc
+ * could not tell (the process is gone, or this is not Linux). Resolution: one tick
+ * (1/CLK_TCK s, 10 ms) over the whole run.
+ */
+export function cpuMeter(pid) {
+  const hz = clockTicksPerSecond();
+  const before = readPidTicks(pid, false);
+  return (requests) => {
+    const after = readPidTicks(pid, false);
+    if (before === null || after === null) return { cpuMs: null, cpuUs: null };
+    const seconds = (after - before) / hz;
+    return { cpuMs: seconds * 1e3, cpuUs: requests > 0 ? (seconds / requests) * 1e6 : null };
+  };
 }
 
 /**

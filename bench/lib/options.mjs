@@ -3,7 +3,7 @@
 export const ONLY = ['read', 'inproc', 'acl', 'cold', 'storage', 'edge'];
 const DEFS = {
   duration: { env: 'BENCH_DURATION', def: 5, num: true, help: 'seconds per measured wrk round' },
-  rounds: { env: 'BENCH_ROUNDS', def: 5, num: true, help: 'measured rounds per server or token (read: alternating bare/nomad; acl: root/non-root)' },
+  rounds: { env: 'BENCH_ROUNDS', def: 5, num: true, help: 'measured rounds per server or token (read: alternating bare/[baseline/]nomad; acl: root/non-root)' },
   connections: { env: 'BENCH_CONNECTIONS', def: 50, num: true, help: 'wrk connections (-c); wrk always uses -t1' },
   warmup: { env: 'BENCH_WARMUP', def: 2, num: true, help: 'seconds of unmeasured warm-up per server' },
   'cold-runs': { env: 'BENCH_COLD_RUNS', def: 10, num: true, help: 'cold-start repetitions' },
@@ -13,7 +13,8 @@ const DEFS = {
   'max-foreign': { env: 'BENCH_MAX_FOREIGN', def: 15, num: true, help: '% of the machine other processes may use during a round/run before it is redone (twice at most)' },
   only: { env: 'BENCH_ONLY', def: '', num: false, help: 'run one benchmark: read | inproc | acl | cold | storage | edge' },
   scenarios: { env: 'BENCH_SCENARIOS', def: '', num: false, help: 'edge: a comma-separated subset of get, get-after-list, list, list-query' },
-  baseline: { env: 'BENCH_BASELINE', def: '', num: false, help: 'edge: another checkout (built) whose dev server is measured alongside, alternating' },
+  baseline: { env: 'BENCH_BASELINE', def: '', num: false, defText: 'none', help: 'read, edge: another checkout (built) whose dev server is measured alongside, alternating (read: bare, baseline, this tree)' },
+  node: { env: 'BENCH_NODE', def: '', num: false, defText: 'the node running the bench', help: 'read, acl, edge: the node binary the servers run on' },
   check: { env: 'BENCH_CHECK', def: false, bool: true, help: 'exit 1 when a target is missed' },
 };
 
@@ -21,7 +22,7 @@ export function usage() {
   return (
     'usage: npm run bench -- [options]   (or node bench/run.mjs [options])\n' +
     Object.entries(DEFS)
-      .map(([k, d]) => `  --${k}${d.bool ? '' : '=…'}`.padEnd(22) + `${d.help} (env ${d.env}, default ${d.def === '' ? 'all' : d.def})`)
+      .map(([k, d]) => `  --${k}${d.bool ? '' : '=…'}`.padEnd(22) + `${d.help} (env ${d.env}, default ${d.defText ?? (d.def === '' ? 'all' : d.def)})`)
       .join('\n') +
     '\n'
   );
