@@ -4,11 +4,14 @@ import { silentLogger, type Logger } from '../../lib/log.js';
 import type { ClosableStorage } from '../../lib/storage/storage.js';
 import type { BackendRegistries } from '../../lib/core/core.js';
 import { httpRequest, type HttpOptions, type HttpResult } from './http.js';
+import { unexpectedInternalErrors } from './internal-errors.js';
 
 /**
  * `startTestServer()`: a real server on 127.0.0.1:0, initialised and unsealed unless asked
- * otherwise. Every 500 it answers is recorded, and the shared afterEach (setup.ts) fails the
- * test unless the test said it expected them (`server.expectInternalErrors()`).
+ * otherwise. Every 500 it answers is recorded, and a 500 the test did not take with
+ * `server.expectInternalErrors()` fails it: `close()` rejects once the server is down, and
+ * the shared afterEach (setup.ts) checks the servers still open. A spec that closes its own
+ * server (in the test, its afterEach or its afterAll) cannot slip past the check.
  */
 
 export interface TestServerOptions {
@@ -39,8 +42,12 @@ export interface TestServer {
   /** Unseals with the first `threshold` keys. */
   unseal(): Promise<void>;
   internalErrors: unknown[];
-  /** Marks the recorded 500s as expected (they no longer fail the test). */
+  /** Marks the recorded 500s as expected (they no longer fail the test), and returns them. */
   expectInternalErrors(): unknown[];
+  /**
+   * Closes the server, then rejects if it answered any 500 not taken with
+   * `expectInternalErrors()` (those answered while closing included).
+   */
   close(): Promise<void>;
 }
 
@@ -88,7 +95,19 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     async close() {
       live.delete(test);
-      await server.close();
+      let closeError: { error: unknown } | undefined;
+      try {
+        await server.close();
+      } catch (error) {
+        closeError = { error };
+      }
+      // After the close: in-flight requests have been answered by now.
+      const unexpected = unexpectedInternalErrors(test.expectInternalErrors());
+      if (unexpected) {
+        if (closeError) unexpected.message += `\n(and closing the server failed too: ${String(closeError.error)})`;
+        throw unexpected;
+      }
+      if (closeError) throw closeError.error;
     },
   };
   live.add(test);
@@ -103,7 +122,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       test.keys = res.body.keys;
       if (!options.sealed) await test.unseal();
     } catch (err) {
-      await test.close();
+      // A 500 during init or unseal is why it failed: report both, the 500's stack included.
+      try {
+        await test.close();
+      } catch (closeErr) {
+        throw new Error(`${(err as Error).message}\n${(closeErr as Error).message}`, { cause: err });
+      }
       throw err;
     }
   }

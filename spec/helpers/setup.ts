@@ -1,12 +1,23 @@
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
+import { takeSpawnedInternalErrors } from './cli.js';
+import { unexpectedInternalErrors } from './internal-errors.js';
 import { liveServers } from './server.js';
 
-/** No silent 500s: a test fails if any test server answered 500 it did not expect. */
-afterEach(() => {
-  const unexpected: unknown[] = [];
-  for (const server of liveServers()) unexpected.push(...server.expectInternalErrors());
-  if (unexpected.length > 0) {
-    const detail = unexpected.map((e) => (e instanceof Error ? e.stack ?? e.message : String(e))).join('\n---\n');
-    throw new Error(`the test server answered ${unexpected.length} unexpected 500(s):\n${detail}`);
-  }
-});
+/**
+ * No silent 500s: a test fails if any test server answered a 500 it did not expect. A server
+ * closed with `close()` is checked there (server.ts); this checks the ones still open, and
+ * every program spawned with cli.ts, running or exited (a spawned server has no close()).
+ */
+async function noUnexpectedInternalErrors(): Promise<void> {
+  const served: unknown[] = [];
+  for (const server of liveServers()) served.push(...server.expectInternalErrors());
+  const errors = [unexpectedInternalErrors(served), unexpectedInternalErrors(await takeSpawnedInternalErrors(), 'a spawned server')];
+  const found = errors.filter((e) => e !== undefined);
+  if (found.length === 1) throw found[0];
+  if (found.length > 1) throw new Error(found.map((e) => e.message).join('\n\n'));
+}
+
+afterEach(noUnexpectedInternalErrors);
+
+/** What a file's afterAll closed, killed or answered: setup.ts's hooks run after the file's own. */
+afterAll(noUnexpectedInternalErrors);

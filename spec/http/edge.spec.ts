@@ -385,7 +385,14 @@ describe('the HTTP edge', () => {
       // one, and must not hide the LIST that follows. The listener is built here from the
       // same parts as the server's so the test can see when the old request ended.
       const ended: Array<Promise<unknown>> = [];
-      const handler = createRequestHandler({ core: server.server.core, logger: silentLogger, maxRequestSize: LIMIT, jsonLimits: JSON_LIMITS });
+      // Its 500s are recorded with the test server's, so the no-silent-500 guard sees them too.
+      const handler = createRequestHandler({
+        core: server.server.core,
+        logger: silentLogger,
+        maxRequestSize: LIMIT,
+        jsonLimits: JSON_LIMITS,
+        onInternalError: (err) => server.internalErrors.push(err),
+      });
       const listener = await startListener({ ...defaultConfig().listeners[0]!, address: '127.0.0.1:0', tlsDisable: true }, (req, res) => {
         ended.push(once(req, 'end'));
         handler(req, res);
