@@ -196,7 +196,11 @@ describe(`storage faults (seed ${SEED}; replay with FAULT_SEED=${SEED})`, () => 
     });
     const body = { secret_shares: 1, secret_threshold: 1 };
     expect((await server.request('PUT', '/v1/sys/init', { body })).status).toBe(500);
-    server.expectInternalErrors();
+    // That 500 is the injected fault, and nothing else.
+    const first = server.expectInternalErrors();
+    expect(first).toHaveLength(1);
+    expect(isApiError(first[0], 'ERR_STORAGE')).toBe(true);
+    expect((first[0] as Error).message).toBe('injected storage fault: put core/seal-config');
     faults.setRate(0);
     const retry = await server.request('PUT', '/v1/sys/init', { body });
     const why = server.expectInternalErrors().map((e) => (e as Error).message);
