@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { seededRandom } from '../../lib/storage/faulty.js';
+import { seededRandom } from './faulty-storage.js';
 
 /**
  * Seeded randomness for fuzz specs. One seed drives a whole run; every case draws from its

@@ -1,6 +1,6 @@
 import { Agent } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from '../../lib/storage/faulty.js';
+import { seededRandom } from '../helpers/faulty-storage.js';
 import { httpRequest } from '../helpers/http.js';
 import { initialize, runCleanups, startTracked, unseal, writeFileConfig, type Cleanups, type ProgramServer } from './process.js';
 import { tempDir } from './temp.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { isApiError } from '../../lib/errors.js';
 import { createCachedStorage } from '../../lib/storage/cache.js';
-import { createFaultyStorage, seededRandom, type FaultyStorage } from '../../lib/storage/faulty.js';
+import { createFaultyStorage, seededRandom, type FaultyStorage } from '../helpers/faulty-storage.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tempFileStorage } from './temp.js';
 import { sysFields } from '../helpers/sys-body.js';

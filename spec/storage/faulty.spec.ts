@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isApiError } from '../../lib/errors.js';
-import { createFaultyStorage } from '../../lib/storage/faulty.js';
+import { createFaultyStorage } from '../helpers/faulty-storage.js';
 import { createInmemStorage } from '../../lib/storage/inmem.js';
 import { exerciseStorage } from './contract.js';
 

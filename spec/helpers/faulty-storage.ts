@@ -1,5 +1,5 @@
-import { ApiError } from '../errors.js';
-import type { ClosableStorage } from './storage.js';
+import { ApiError } from '../../lib/errors.js';
+import type { ClosableStorage } from '../../lib/storage/storage.js';
 
 /**
  * Fault injection: a storage wrapper that fails a chosen fraction of calls with
@@ -7,6 +7,8 @@ import type { ClosableStorage } from './storage.js';
  * memory and storage disagreeing. A failed call never reaches the inner storage, which is
  * how the file storage fails too (a write it cannot sync is cut off the log, not applied).
  * The choice of which calls fail comes from a seeded generator, so a run can be replayed.
+ * Test code: it lives under spec/, and lib/ never imports it (tsconfig.json's rootDir, lib,
+ * would refuse the build).
  */
 
 export type StorageOperation = 'get' | 'put' | 'delete' | 'list';
