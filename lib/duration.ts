@@ -89,7 +89,7 @@ function checked(amount: bigint, original: string): number {
 function invalid(value: unknown): ApiError {
   const shown = typeof value === 'string' && value.length > MAX_INPUT_LENGTH ? `${value.slice(0, MAX_INPUT_LENGTH)}…` : String(value);
   return new ApiError(
-    'ERR_INVALID_REQUEST',
+    'ERR_INVALID_FIELD',
     `invalid duration "${shown}": use whole seconds or a string such as "90s", "15m" or "768h"`,
   );
 }

@@ -40,7 +40,7 @@ describe('parseDuration', () => {
     ['5w'], ['1y'], ['1H'], ['h'], ['1.5'], ['.5h'], ['1.h'], ['1h30'], ['abc'], ['1e3s'],
     ['99999999999999999999h'],
     [-1], [Number.NaN], [Number.POSITIVE_INFINITY], [Number.MAX_SAFE_INTEGER + 2],
-  ])('refuses %j with ERR_INVALID_REQUEST', (input) => {
+  ])('refuses %j with ERR_INVALID_FIELD', (input) => {
     let caught: unknown;
     try {
       parseDuration(input);
@@ -48,7 +48,7 @@ describe('parseDuration', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(ApiError);
-    expect((caught as ApiError).code).toBe('ERR_INVALID_REQUEST');
+    expect((caught as ApiError).code).toBe('ERR_INVALID_FIELD');
     expect((caught as ApiError).status).toBe(400);
     expect((caught as ApiError).message).toMatch(/^invalid duration "/);
   });

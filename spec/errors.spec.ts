@@ -4,8 +4,21 @@ import { ApiError, STATUS, statusOf, type ErrorCode } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 
 describe('the status table', () => {
-  it.each([
+  const TABLE: Array<[ErrorCode, number]> = [
     ['ERR_INVALID_REQUEST', 400],
+    ['ERR_MISSING_FIELD', 400],
+    ['ERR_INVALID_FIELD', 400],
+    ['ERR_INVALID_JSON', 400],
+    ['ERR_INVALID_PATH', 400],
+    ['ERR_INVALID_QUERY', 400],
+    ['ERR_INVALID_MOUNT', 400],
+    ['ERR_INVALID_POLICY', 400],
+    ['ERR_INVALID_TOKEN_PARAMS', 400],
+    ['ERR_NOT_RENEWABLE', 400],
+    ['ERR_REKEY', 400],
+    ['ERR_ALREADY_UNSEALED', 400],
+    ['ERR_NOT_INITIALIZED', 400],
+    ['ERR_ALREADY_INITIALIZED', 400],
     ['ERR_INVALID_SEAL_CONFIG', 400],
     ['ERR_INVALID_KEY', 400],
     ['ERR_PERMISSION_DENIED', 401],
@@ -13,12 +26,21 @@ describe('the status table', () => {
     ['ERR_UNSUPPORTED_OPERATION', 405],
     ['ERR_BODY_TOO_LARGE', 413],
     ['ERR_RATE_LIMITED', 429],
+    ['ERR_HTTP_VERSION', 505],
     ['ERR_INTERNAL', 500],
     ['ERR_INTEGRITY', 500],
+    ['ERR_STORAGE', 500],
     ['ERR_SEALED', 503],
-  ] as Array<[ErrorCode, number]>)('%s is %i', (code, status) => {
+    ['ERR_SHUTTING_DOWN', 503],
+  ];
+
+  it.each(TABLE)('%s is %i', (code, status) => {
     expect(STATUS[code]).toBe(status);
     expect(statusOf(new ApiError(code, 'x'))).toBe(status);
+  });
+
+  it('lists every code, once', () => {
+    expect(TABLE.map(([code]) => code).sort()).toEqual(Object.keys(STATUS).sort());
   });
 
   it('maps anything that is not an ApiError to 500', () => {

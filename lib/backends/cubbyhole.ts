@@ -17,7 +17,7 @@ function ownStorage(req: BackendRequest) {
 }
 
 function keyOf(path: string): string {
-  if (path === '' || path.endsWith('/')) throw new ApiError('ERR_INVALID_REQUEST', 'a secret path is required and must not end in "/"');
+  if (path === '' || path.endsWith('/')) throw new ApiError('ERR_INVALID_PATH', 'a secret path is required and must not end in "/"');
   return path;
 }
 
@@ -27,7 +27,7 @@ async function read(req: BackendRequest): Promise<Response | null> {
 }
 
 async function write(req: BackendRequest): Promise<Response | null> {
-  if (Object.keys(req.data).length === 0) throw new ApiError('ERR_INVALID_REQUEST', 'missing data fields');
+  if (Object.keys(req.data).length === 0) throw new ApiError('ERR_MISSING_FIELD', 'missing data fields');
   await ownStorage(req).put(keyOf(req.path), encoder.encode(JSON.stringify(req.data)));
   return null;
 }

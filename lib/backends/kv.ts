@@ -13,8 +13,8 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 function requireKey(path: string): string {
-  if (path === '') throw new ApiError('ERR_INVALID_REQUEST', 'a secret path is required after the mount point');
-  if (path.endsWith('/')) throw new ApiError('ERR_INVALID_REQUEST', 'a secret path must not end in "/"');
+  if (path === '') throw new ApiError('ERR_INVALID_PATH', 'a secret path is required after the mount point');
+  if (path.endsWith('/')) throw new ApiError('ERR_INVALID_PATH', 'a secret path must not end in "/"');
   return path;
 }
 
@@ -54,10 +54,10 @@ function secretOf(raw: Uint8Array): Response {
 async function write(req: BackendRequest): Promise<Response | null> {
   const key = requireKey(req.path);
   const fields = Object.keys(req.data);
-  if (fields.length === 0) throw new ApiError('ERR_INVALID_REQUEST', 'missing data fields');
+  if (fields.length === 0) throw new ApiError('ERR_MISSING_FIELD', 'missing data fields');
   // The declared `ttl` field was validated by the framework; a body of only ttl stores nothing.
   if (fields.every((f) => f === 'ttl' || f === 'lease')) {
-    throw new ApiError('ERR_INVALID_REQUEST', 'missing data; only ttl found');
+    throw new ApiError('ERR_MISSING_FIELD', 'missing data; only ttl found');
   }
   await req.storage.put(key, encoder.encode(JSON.stringify(req.data)));
   return null;

@@ -28,7 +28,7 @@ export function parseCidrList(entries: readonly string[], field = 'bound_cidrs')
     const bits = slash === -1 ? (family === 6 ? 128 : 32) : Number(entry.slice(slash + 1));
     const maxBits = family === 6 ? 128 : 32;
     if (family === 0 || !Number.isInteger(bits) || bits < 0 || bits > maxBits || (slash !== -1 && !/^\d+$/.test(entry.slice(slash + 1)))) {
-      throw new ApiError('ERR_INVALID_REQUEST', `${field}: '${entry}' is not a CIDR block or an IP address`);
+      throw new ApiError('ERR_INVALID_FIELD', `${field}: '${entry}' is not a CIDR block or an IP address`);
     }
     blocks.addSubnet(address, bits, family === 6 ? 'ipv6' : 'ipv4');
     cidrs.push(`${address}/${bits}`);

@@ -199,7 +199,7 @@ export function createCore(options: CoreOptions): Core {
     },
 
     resetUnseal() {
-      if (unsealed) throw new ApiError('ERR_INVALID_REQUEST', 'nomad is already unsealed');
+      if (unsealed) throw new ApiError('ERR_ALREADY_UNSEALED', 'nomad is already unsealed');
       shares.reset();
       return sealStatus();
     },

@@ -32,7 +32,7 @@ export async function issueLoginToken(tokenManager: TokenManager, mount: MountEn
   // The hard limit is kept on the token, so renewals (auth/token/renew*) honour the mount's maximum too.
   const maxTtl = requestedMax > 0 ? Math.min(requestedMax, limits.maxTtl) : limits.maxTtl;
   const ttl = Math.min(period > 0 ? period : seconds(login.ttl, 'ttl') || limits.defaultTtl, maxTtl);
-  if (ttl <= 0) throw new ApiError('ERR_INVALID_REQUEST', 'the login would issue a token with no lifetime: check the mount\'s TTLs');
+  if (ttl <= 0) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', 'the login would issue a token with no lifetime: check the mount\'s TTLs');
   const boundCidrs = login.boundCidrs && login.boundCidrs.length > 0 ? [...parseCidrList(login.boundCidrs, 'token_bound_cidrs').cidrs] : undefined;
   const { auth } = await tokenManager.create(
     null,

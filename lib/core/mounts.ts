@@ -60,7 +60,7 @@ export function normalizeMountPath(path: string): string {
   const trimmed = path.replace(/^\/+/, '');
   const withSlash = trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
   if (withSlash === '/' || withSlash.includes('//') || /[\s*:+?#%]/.test(withSlash) || withSlash.split('/').some((s) => s === '.' || s === '..')) {
-    throw new ApiError('ERR_INVALID_REQUEST', `invalid mount path '${path}'`);
+    throw new ApiError('ERR_INVALID_MOUNT', `invalid mount path '${path}'`);
   }
   return withSlash;
 }
@@ -114,7 +114,7 @@ export function createMountTable(options: MountTableOptions): MountTable {
 
   const instantiate = (entry: MountEntry): Mount => {
     const factory = resolve(entry.kind, entry.type);
-    if (!factory) throw new ApiError('ERR_INVALID_REQUEST', `unknown ${entry.kind === 'auth' ? 'auth method' : 'secrets engine'} type '${entry.type}'`);
+    if (!factory) throw new ApiError('ERR_INVALID_MOUNT', `unknown ${entry.kind === 'auth' ? 'auth method' : 'secrets engine'} type '${entry.type}'`);
     const storage = createMountView(barrier, viewPrefix(entry));
     // Read through the table on every call, so a tune is seen at once.
     const current = (): MountEntry => mounts.get(entry.path)?.entry ?? entry;
@@ -213,13 +213,13 @@ export function createMountTable(options: MountTableOptions): MountTable {
         const reserved = fields.kind === 'auth' ? ['auth/token/'] : RESERVED_PREFIXES;
         if (fields.kind === 'auth' && !path.startsWith('auth/')) throw new Error('auth mounts live under auth/');
         if (reserved.some((p) => path.startsWith(p) || p.startsWith(path))) {
-          throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': the path is reserved`);
+          throw new ApiError('ERR_INVALID_MOUNT', `cannot mount at '${path}': the path is reserved`);
         }
         if (fields.type === 'cubbyhole' || fields.type === 'system' || fields.type === 'token') {
-          throw new ApiError('ERR_INVALID_REQUEST', `a '${fields.type}' backend is built in and cannot be mounted again`);
+          throw new ApiError('ERR_INVALID_MOUNT', `a '${fields.type}' backend is built in and cannot be mounted again`);
         }
         const clash = conflict(path);
-        if (clash) throw new ApiError('ERR_INVALID_REQUEST', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
+        if (clash) throw new ApiError('ERR_INVALID_MOUNT', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
         const entry = newEntry({ ...fields, path });
         const next = new Map(mounts);
         next.set(path, instantiate(entry));
@@ -230,8 +230,8 @@ export function createMountTable(options: MountTableOptions): MountTable {
     unmount(path) {
       return exclusive(async () => {
         const mount = mounts.get(path);
-        if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
-        if (PROTECTED.includes(path)) throw new ApiError('ERR_INVALID_REQUEST', `cannot unmount '${path}'`);
+        if (!mount) throw new ApiError('ERR_INVALID_MOUNT', `no mount at '${path}'`);
+        if (PROTECTED.includes(path)) throw new ApiError('ERR_INVALID_MOUNT', `cannot unmount '${path}'`);
         const next = new Map(mounts);
         next.delete(path);
         await commit([mount.entry.kind], next);
@@ -243,17 +243,17 @@ export function createMountTable(options: MountTableOptions): MountTable {
     remount(from, to) {
       return exclusive(async () => {
         const mount = mounts.get(from);
-        if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${from}'`);
-        if (PROTECTED.includes(from)) throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}'`);
+        if (!mount) throw new ApiError('ERR_INVALID_MOUNT', `no mount at '${from}'`);
+        if (PROTECTED.includes(from)) throw new ApiError('ERR_INVALID_MOUNT', `cannot remount '${from}'`);
         const kind = mount.entry.kind;
         if ((kind === 'auth') !== to.startsWith('auth/') || RESERVED_PREFIXES.some((p) => kind === 'secret' && (to.startsWith(p) || p.startsWith(to)))) {
-          throw new ApiError('ERR_INVALID_REQUEST', `cannot remount '${from}' to '${to}'`);
+          throw new ApiError('ERR_INVALID_MOUNT', `cannot remount '${from}' to '${to}'`);
         }
         const others = new Map(mounts);
         others.delete(from);
         for (const existing of others.keys()) {
           if (existing.startsWith(to) || to.startsWith(existing)) {
-            throw new ApiError('ERR_INVALID_REQUEST', `cannot remount to '${to}': it overlaps the existing mount '${existing}'`);
+            throw new ApiError('ERR_INVALID_MOUNT', `cannot remount to '${to}': it overlaps the existing mount '${existing}'`);
           }
         }
         // The storage view follows the uuid, not the path, so data moves with the mount for free.
@@ -278,7 +278,7 @@ export function createMountTable(options: MountTableOptions): MountTable {
     tune(path, config, description) {
       return exclusive(async () => {
         const mount = mounts.get(path);
-        if (!mount) throw new ApiError('ERR_INVALID_REQUEST', `no mount at '${path}'`);
+        if (!mount) throw new ApiError('ERR_INVALID_MOUNT', `no mount at '${path}'`);
         const entry: MountEntry = {
           ...mount.entry,
           config: { ...mount.entry.config, ...config },

@@ -148,7 +148,7 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
     },
     async put(name, text) {
       const key = normalizePolicyName(name);
-      if (key === 'root') throw new ApiError('ERR_INVALID_REQUEST', 'cannot update the root policy');
+      if (key === 'root') throw new ApiError('ERR_INVALID_POLICY', 'cannot update the root policy');
       const policy = parsePolicy(key, text);
       await view.put(key, Buffer.from(JSON.stringify({ name: key, text } satisfies StoredPolicy)));
       changed(key);
@@ -156,8 +156,8 @@ export function createPolicyStore(barrier: Storage): PolicyStore {
     },
     async delete(name) {
       const key = normalizePolicyName(name);
-      if (key === 'root') throw new ApiError('ERR_INVALID_REQUEST', 'cannot delete the root policy');
-      if (key === 'default') throw new ApiError('ERR_INVALID_REQUEST', 'cannot delete the default policy');
+      if (key === 'root') throw new ApiError('ERR_INVALID_POLICY', 'cannot delete the root policy');
+      if (key === 'default') throw new ApiError('ERR_INVALID_POLICY', 'cannot delete the default policy');
       await view.delete(key);
       changed(key);
     },

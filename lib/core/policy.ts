@@ -48,7 +48,7 @@ export function capabilityNames(caps: number): string[] {
 }
 
 function invalid(line: number, column: number, reason: string): ApiError {
-  return new ApiError('ERR_INVALID_REQUEST', `failed to parse policy: line ${line}, column ${column}: ${reason}`);
+  return new ApiError('ERR_INVALID_POLICY', `failed to parse policy: line ${line}, column ${column}: ${reason}`);
 }
 
 function parseDocument(text: string): HclBody {
@@ -121,7 +121,7 @@ export function parsePolicy(name: string, text: string): Policy {
 export function normalizePolicyName(name: string): string {
   const lower = name.trim().toLowerCase();
   if (lower === '' || lower.length > 128 || !/^[a-z0-9][a-z0-9_.@-]*$/.test(lower)) {
-    throw new ApiError('ERR_INVALID_REQUEST', `invalid policy name '${name}': use letters, digits, '_', '-', '.', '@'`);
+    throw new ApiError('ERR_INVALID_POLICY', `invalid policy name '${name}': use letters, digits, '_', '-', '.', '@'`);
   }
   return lower;
 }

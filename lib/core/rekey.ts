@@ -68,7 +68,7 @@ export function createRekeyer(physical: Storage, barrier: Barrier, onRekeyed: (c
   return {
     status,
     async start(shareCount, threshold) {
-      if (attempt) throw new ApiError('ERR_INVALID_REQUEST', 'a rekey is already in progress: cancel it first');
+      if (attempt) throw new ApiError('ERR_REKEY', 'a rekey is already in progress: cancel it first');
       const wanted = validateSealConfig(shareCount, threshold);
       attempt = { nonce: randomUUID(), wanted };
       shares.reset();
@@ -79,8 +79,8 @@ export function createRekeyer(physical: Storage, barrier: Barrier, onRekeyed: (c
       shares.reset();
     },
     async update(key, nonce) {
-      if (!attempt) throw new ApiError('ERR_INVALID_REQUEST', 'no rekey is in progress');
-      if (nonce !== attempt.nonce) throw new ApiError('ERR_INVALID_REQUEST', 'the nonce does not match the rekey in progress');
+      if (!attempt) throw new ApiError('ERR_REKEY', 'no rekey is in progress');
+      if (nonce !== attempt.nonce) throw new ApiError('ERR_REKEY', 'the nonce does not match the rekey in progress');
       const config = await current();
       const share = decodeKeyShare(key, config);
       const master = shares.add(share, config);

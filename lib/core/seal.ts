@@ -49,7 +49,7 @@ export async function writeSealConfig(physical: Storage, config: SealConfig): Pr
 /** Decodes a key share sent as hex or base64; a share is 33 bytes, a lone master key 32. */
 export function decodeKeyShare(key: unknown, config: SealConfig): Buffer {
   if (typeof key !== 'string' || key === '') {
-    throw new ApiError('ERR_INVALID_REQUEST', "'key' must be specified in the request body as a hex or base64 string");
+    throw new ApiError('ERR_MISSING_FIELD', "'key' must be specified in the request body as a hex or base64 string");
   }
   const expected = config.secretShares === 1 ? MASTER_KEY_BYTES : MASTER_KEY_BYTES + 1;
   let bytes: Buffer | undefined;

@@ -64,7 +64,7 @@ export function createTokenBackend(core: CoreServices): Backend {
     req.caller !== null && ((await capabilitiesOn(core.policies, req.caller, `auth/token/${req.path}`)) & CAP.sudo) !== 0;
   const required = (fields: FieldData, name: string): string => {
     const value = fields.get<string | undefined>(name);
-    if (!value) throw new ApiError('ERR_INVALID_REQUEST', `missing required field '${name}'`);
+    if (!value) throw new ApiError('ERR_MISSING_FIELD', `missing required field '${name}'`);
     return value;
   };
   const byToken = async (fields: FieldData): Promise<{ token: string; entry: TokenEntry | null }> => {
@@ -78,7 +78,7 @@ export function createTokenBackend(core: CoreServices): Backend {
 
   const create = (orphanPath: boolean) => async (req: BackendRequest, fields: FieldData): Promise<Response> => {
     const type = fields.get<string | undefined>('type');
-    if (type !== undefined && type !== 'service') throw new ApiError('ERR_INVALID_REQUEST', `token type '${type}' is not supported: only service tokens exist`);
+    if (type !== undefined && type !== 'service') throw new ApiError('ERR_INVALID_TOKEN_PARAMS', `token type '${type}' is not supported: only service tokens exist`);
     const parent = await callerEntry(req);
     const sudo = await hasSudo(req);
     const noParent = fields.get<boolean | undefined>('no_parent') ?? false;

@@ -72,15 +72,15 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
   const manager: TokenManager = {
     async create(parent, params, sudo) {
       const isRootParent = parent?.policies.includes('root') ?? false;
-      if (parent && parent.numUses !== 0) throw new ApiError('ERR_INVALID_REQUEST', 'a token with limited uses cannot create child tokens');
-      if ((params.numUses ?? 0) < 0) throw new ApiError('ERR_INVALID_REQUEST', 'num_uses cannot be negative');
+      if (parent && parent.numUses !== 0) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', 'a token with limited uses cannot create child tokens');
+      if ((params.numUses ?? 0) < 0) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', 'num_uses cannot be negative');
       for (const [name, value] of [['ttl', params.ttl], ['explicit_max_ttl', params.explicitMaxTtl], ['period', params.period]] as const) {
-        if ((value ?? 0) < 0) throw new ApiError('ERR_INVALID_REQUEST', `${name} cannot be negative`);
+        if ((value ?? 0) < 0) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', `${name} cannot be negative`);
       }
       if (params.id !== undefined) {
         if (!sudo) throw new ApiError('ERR_PERMISSION_DENIED', 'permission denied: setting the token id needs root or sudo');
-        if (params.id === '' || params.id.length > 256) throw new ApiError('ERR_INVALID_REQUEST', 'the token id must be 1 to 256 characters');
-        if (await tokens.lookup(params.id)) throw new ApiError('ERR_INVALID_REQUEST', 'a token with this id already exists');
+        if (params.id === '' || params.id.length > 256) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', 'the token id must be 1 to 256 characters');
+        if (await tokens.lookup(params.id)) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', 'a token with this id already exists');
       }
 
       let policies = params.policies ?? parent?.policies.filter((p) => p !== 'default') ?? [];
@@ -88,11 +88,11 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
       if (parent && !isRootParent) {
         const allowed = new Set([...parent.policies, 'default']);
         const extra = policies.filter((p) => !allowed.has(p));
-        if (extra.length > 0) throw new ApiError('ERR_INVALID_REQUEST', `child policies must be a subset of the parent's: not allowed ${extra.join(', ')}`);
+        if (extra.length > 0) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', `child policies must be a subset of the parent's: not allowed ${extra.join(', ')}`);
       }
       if (!params.noDefaultPolicy && !policies.includes('root') && !policies.includes('default')) policies.push('default');
       policies.sort();
-      if (policies.length === 0) throw new ApiError('ERR_INVALID_REQUEST', 'a token needs at least one policy');
+      if (policies.length === 0) throw new ApiError('ERR_INVALID_TOKEN_PARAMS', 'a token needs at least one policy');
 
       const period = params.period ?? 0;
       const explicitMaxTtl = params.explicitMaxTtl ?? 0;
@@ -137,7 +137,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
     },
 
     async renew(entry, increment) {
-      if (!entry.renewable || entry.expireTime === 0) throw new ApiError('ERR_INVALID_REQUEST', 'the token is not renewable');
+      if (!entry.renewable || entry.expireTime === 0) throw new ApiError('ERR_NOT_RENEWABLE', 'the token is not renewable');
       const wanted = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.ttl;
       const hardLimit = entry.creationTime * 1000 + maxTtlOf(entry) * 1000;
       const expireTime = Math.min(now() + wanted * 1000, hardLimit);

@@ -203,7 +203,7 @@ export function createBarrier(physical: Storage): Barrier {
   // The keyring is only ever read and written by the barrier itself, under the master key.
   const checkNotReserved = (key: string): void => {
     if (key === KEYRING_PATH) {
-      throw new ApiError('ERR_INVALID_REQUEST', `${KEYRING_PATH} is reserved for the barrier`);
+      throw new ApiError('ERR_INVALID_PATH', `${KEYRING_PATH} is reserved for the barrier`);
     }
   };
 

@@ -17,7 +17,7 @@ export interface FieldSchema {
 export type FieldSchemas = Record<string, FieldSchema>;
 
 const invalid = (name: string, what: string): ApiError =>
-  new ApiError('ERR_INVALID_REQUEST', `field '${name}' must be ${what}`);
+  new ApiError('ERR_INVALID_FIELD', `field '${name}' must be ${what}`);
 
 /** Converts one raw JSON value to the declared type; throws a 400 naming the field. */
 export function coerceField(name: string, schema: FieldSchema, value: unknown): unknown {
@@ -106,7 +106,7 @@ export class FieldData {
     for (const name in this.#schemas) {
       const schema = this.#schemas[name]!;
       if (write && schema.required && !this.has(name)) {
-        throw new ApiError('ERR_INVALID_REQUEST', `missing required field '${name}'`);
+        throw new ApiError('ERR_MISSING_FIELD', `missing required field '${name}'`);
       }
       if (this.has(name)) this.get(name);
     }

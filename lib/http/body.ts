@@ -60,7 +60,7 @@ export function parseJsonObject(bytes: Buffer, limits: JsonLimits): Record<strin
   try {
     text = utf8.decode(bytes);
   } catch {
-    throw new ApiError('ERR_INVALID_REQUEST', 'the request body is not valid UTF-8');
+    throw new ApiError('ERR_INVALID_JSON', 'the request body is not valid UTF-8');
   }
   if (text.trim() === '') return {};
   checkJsonLimits(bytes, limits);
@@ -69,10 +69,10 @@ export function parseJsonObject(bytes: Buffer, limits: JsonLimits): Record<strin
     value = JSON.parse(text);
   } catch (err) {
     const position = /position (\d+)/.exec(String((err as Error).message))?.[1];
-    throw new ApiError('ERR_INVALID_REQUEST', `failed to parse JSON input${position ? ` at position ${position}` : ''}`);
+    throw new ApiError('ERR_INVALID_JSON', `failed to parse JSON input${position ? ` at position ${position}` : ''}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ApiError('ERR_INVALID_REQUEST', 'the request body must be a JSON object');
+    throw new ApiError('ERR_INVALID_JSON', 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
 }

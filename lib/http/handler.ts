@@ -44,7 +44,7 @@ function flag(value: string | null, name: string): boolean {
     case '1':
       return true;
     default:
-      throw new ApiError('ERR_INVALID_REQUEST', `query parameter '${name}' must be true or false`);
+      throw new ApiError('ERR_INVALID_QUERY', `query parameter '${name}' must be true or false`);
   }
 }
 
@@ -236,7 +236,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     if (logger.level === 'trace') logger.trace('request', { request_id: requestId, method: listed ? 'LIST' : req.method, path: loggedPath(decoded) });
     if (!rawPath.startsWith(PREFIX)) throw new ApiError('ERR_NOT_FOUND', 'not found: every route is under /v1/');
-    if (decoded === null) throw new ApiError('ERR_INVALID_REQUEST', 'the request path is not valid percent-encoding');
+    if (decoded === null) throw new ApiError('ERR_INVALID_PATH', 'the request path is not valid percent-encoding');
     const path = decoded.slice(PREFIX.length);
     const query = q === -1 ? null : new URLSearchParams(url.slice(q + 1));
     const method = listed ? 'GET' : (req.method ?? 'GET');

@@ -28,7 +28,7 @@ const OPEN_ARRAY = 0x5b;
 const CLOSE_ARRAY = 0x5d;
 
 function over(setting: string, limit: number, what: string): ApiError {
-  return new ApiError('ERR_INVALID_REQUEST', `the request body exceeds ${setting} (${limit}): ${what}`);
+  return new ApiError('ERR_INVALID_JSON', `the request body exceeds ${setting} (${limit}): ${what}`);
 }
 
 /**

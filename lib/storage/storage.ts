@@ -63,14 +63,14 @@ export const MAX_KEY_BYTES = 4096;
  */
 export function checkKey(key: string): void {
   const why = keyProblem(key);
-  if (why !== null) throw new ApiError('ERR_INVALID_REQUEST', `invalid storage key: ${why}`);
+  if (why !== null) throw new ApiError('ERR_INVALID_PATH', `invalid storage key: ${why}`);
 }
 
 /** A list prefix is "" or a valid key followed by `/`. */
 export function checkPrefix(prefix: string): void {
   if (prefix === '') return;
   const why = prefix.endsWith('/') ? keyProblem(prefix.slice(0, -1)) : 'a list prefix must be empty or end in "/"';
-  if (why !== null) throw new ApiError('ERR_INVALID_REQUEST', `invalid storage prefix: ${why}`);
+  if (why !== null) throw new ApiError('ERR_INVALID_PATH', `invalid storage prefix: ${why}`);
 }
 
 // Without the u flag a pair is two code units; with it, only an unpaired half matches.

@@ -19,7 +19,7 @@ import { tempDir } from '../storage/temp.js';
 const LONG = 'x'.repeat(8192);
 const READER = 'path "secret/*" { capabilities = ["read", "create", "update"] }';
 /** What the flood may be answered: never a 500. */
-const EXPECTED: ErrorCode[] = ['ERR_NOT_FOUND', 'ERR_INVALID_REQUEST', 'ERR_PERMISSION_DENIED'];
+const EXPECTED: ErrorCode[] = ['ERR_NOT_FOUND', 'ERR_INVALID_PATH', 'ERR_PERMISSION_DENIED'];
 
 const expectWithinBounds = (report: MemoryReport): void => {
   for (const [name, size] of Object.entries(report.caches)) {

@@ -88,7 +88,7 @@ path "/secret/a" {
     } catch (err) {
       error = err;
     }
-    expect(isApiError(error, 'ERR_INVALID_REQUEST')).toBe(true);
+    expect(isApiError(error, 'ERR_INVALID_POLICY')).toBe(true);
     expect((error as Error).message).toContain(`line ${line}, column ${column}`);
   });
 });
@@ -102,7 +102,7 @@ describe('names that are JavaScript built-ins', () => {
       parsePolicy('p', text);
       return false;
     } catch (err) {
-      if (!isApiError(err, 'ERR_INVALID_REQUEST')) throw err;
+      if (!isApiError(err, 'ERR_INVALID_POLICY')) throw err;
       return true;
     }
   };

@@ -141,9 +141,9 @@ describe('barrier lifecycle', () => {
 
   it('refuses core/keyring through the storage methods', async () => {
     const barrier = await unsealedBarrier();
-    await rejectsWith(barrier.put(KEYRING_PATH, Buffer.from('x')), 'ERR_INVALID_REQUEST');
-    await rejectsWith(barrier.delete(KEYRING_PATH), 'ERR_INVALID_REQUEST');
-    await rejectsWith(barrier.get(KEYRING_PATH), 'ERR_INVALID_REQUEST');
+    await rejectsWith(barrier.put(KEYRING_PATH, Buffer.from('x')), 'ERR_INVALID_PATH');
+    await rejectsWith(barrier.delete(KEYRING_PATH), 'ERR_INVALID_PATH');
+    await rejectsWith(barrier.get(KEYRING_PATH), 'ERR_INVALID_PATH');
     // The keyring is untouched: the barrier still seals and unseals with it.
     barrier.seal();
     await barrier.unseal(MASTER);

@@ -68,7 +68,7 @@ describe('defineBackend', () => {
 
   it('rejects a field of the wrong type', async () => {
     const wrongType = await errorOf(backend.handle(request('keys/abc', 'update', { size: 'big' })));
-    expect(isApiError(wrongType, 'ERR_INVALID_REQUEST')).toBe(true);
+    expect(isApiError(wrongType, 'ERR_INVALID_FIELD')).toBe(true);
   });
 
   it.each([

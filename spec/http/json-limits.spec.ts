@@ -12,7 +12,7 @@ function refusal(text: string, limits: JsonLimits = LIMITS): string | null {
     checkJsonLimits(Buffer.from(text, 'utf8'), limits);
     return null;
   } catch (err) {
-    if (!isApiError(err, 'ERR_INVALID_REQUEST')) throw err;
+    if (!isApiError(err, 'ERR_INVALID_JSON')) throw err;
     return err.message;
   }
 }

@@ -45,7 +45,7 @@ export const FAITHFUL_KEYS = [
   'log-0000000001.nlog',
 ];
 
-/** Keys every storage rejects with ERR_INVALID_REQUEST. */
+/** Keys every storage rejects with ERR_INVALID_PATH. */
 export const REJECTED_KEYS: Array<[string, string]> = [
   ['the empty key', ''],
   ['a leading slash', '/abs'],
@@ -186,17 +186,17 @@ export function exerciseStorage(name: string, create: () => Promise<StorageUnder
       expect(await s.list(`${'k'.repeat(100)}/`)).toEqual([longest.slice(101)]);
     });
 
-    it.each(REJECTED_KEYS)('rejects %s with ERR_INVALID_REQUEST', async (_label, key) => {
-      expect(await errorCode(() => s.put(key, bytes('x')))).toBe('ERR_INVALID_REQUEST');
-      expect(await errorCode(() => s.get(key))).toBe('ERR_INVALID_REQUEST');
-      expect(await errorCode(() => s.delete(key))).toBe('ERR_INVALID_REQUEST');
+    it.each(REJECTED_KEYS)('rejects %s with ERR_INVALID_PATH', async (_label, key) => {
+      expect(await errorCode(() => s.put(key, bytes('x')))).toBe('ERR_INVALID_PATH');
+      expect(await errorCode(() => s.get(key))).toBe('ERR_INVALID_PATH');
+      expect(await errorCode(() => s.delete(key))).toBe('ERR_INVALID_PATH');
       expect(await s.list('')).toEqual([]);
     });
 
     it.each([['no trailing slash', 'a'], ['a leading slash', '/a/'], ['an empty segment', 'a//'], ['only a slash', '/']])(
       'rejects a list prefix with %s',
       async (_label, prefix) => {
-        expect(await errorCode(() => s.list(prefix))).toBe('ERR_INVALID_REQUEST');
+        expect(await errorCode(() => s.list(prefix))).toBe('ERR_INVALID_PATH');
       },
     );
 

@@ -17,7 +17,7 @@ const iso = (ms: number): string | null => (ms ? new Date(ms).toISOString() : nu
 
 export function leasePaths(core: CoreServices): PathSpec[] {
   const owned = async (req: BackendRequest, id: string | undefined): Promise<LeaseEntry> => {
-    if (!id) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'lease_id'");
+    if (!id) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'lease_id'");
     const lease = await core.expiration.lookup(id.replace(/^\/+/, ''));
     if (!lease || !req.caller || (!req.caller.root && lease.tokenHash !== req.caller.tokenHash)) {
       throw new ApiError('ERR_NOT_FOUND', 'lease not found');
@@ -40,7 +40,7 @@ export function leasePaths(core: CoreServices): PathSpec[] {
 
   const renew = async (req: BackendRequest, fields: FieldData): Promise<Response> => {
     const lease = await owned(req, idOf(fields));
-    if (!lease.renewable) throw new ApiError('ERR_INVALID_REQUEST', 'lease is not renewable');
+    if (!lease.renewable) throw new ApiError('ERR_NOT_RENEWABLE', 'lease is not renewable');
     if (lease.kind === 'token') {
       const entry = await core.tokens.lookupByHash(lease.tokenHash);
       if (!entry) throw new ApiError('ERR_NOT_FOUND', 'lease not found');
@@ -65,7 +65,7 @@ export function leasePaths(core: CoreServices): PathSpec[] {
 
   const revokePrefix = async (_req: BackendRequest, fields: FieldData): Promise<null> => {
     const prefix = (fields.get<string | undefined>('prefix') ?? '').replace(/^\/+/, '');
-    if (prefix === '') throw new ApiError('ERR_INVALID_REQUEST', 'a prefix is required');
+    if (prefix === '') throw new ApiError('ERR_MISSING_FIELD', 'a prefix is required');
     await core.expiration.revokePrefix(prefix);
     return null;
   };

@@ -90,7 +90,7 @@ export function mountPaths(core: CoreServices, kind: MountKind): PathSpec[] {
       return null;
     }
     const type = fields.get<string>('type');
-    if (!type) throw new ApiError('ERR_INVALID_REQUEST', "the backend 'type' must be specified as a string");
+    if (!type) throw new ApiError('ERR_MISSING_FIELD', "the backend 'type' must be specified as a string");
     const { defaultLeaseTtl = 0, maxLeaseTtl = 0 } = ttlConfig(req.data.config);
     const entry = await core.mounts.mount({
       kind,

@@ -19,7 +19,7 @@ const policyFields = {
 export function policyPaths(core: CoreServices): PathSpec[] {
   const text = (fields: FieldData): string => {
     const value = fields.get<string | undefined>('policy') ?? fields.get<string | undefined>('rules');
-    if (value === undefined) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'policy' (or 'rules')");
+    if (value === undefined) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'policy' (or 'rules')");
     return value;
   };
   const read = (bodyKey: 'rules' | 'policy') => async (_req: unknown, fields: FieldData) => {
@@ -58,7 +58,7 @@ const pathsField = {
 export function capabilityPaths(core: CoreServices): PathSpec[] {
   const answer = async (caller: CallerAuth, fields: FieldData) => {
     const paths = fields.get<string[] | undefined>('paths') ?? (fields.has('path') ? [fields.get<string>('path')] : []);
-    if (paths.length === 0) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'path' (or 'paths')");
+    if (paths.length === 0) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'path' (or 'paths')");
     const out: Record<string, unknown> = {};
     for (const path of paths) {
       const clean = path.replace(/^\/+/, '');
@@ -71,7 +71,7 @@ export function capabilityPaths(core: CoreServices): PathSpec[] {
   };
   const other = async (token: string | undefined, accessor: string | undefined, fields: FieldData) => {
     const entry = token ? await core.tokens.lookup(token) : accessor ? await core.tokens.lookupAccessor(accessor) : null;
-    if (!entry) throw new ApiError(token || accessor ? 'ERR_NOT_FOUND' : 'ERR_INVALID_REQUEST', token || accessor ? 'no such token' : "missing required field 'token'");
+    if (!entry) throw new ApiError(token || accessor ? 'ERR_NOT_FOUND' : 'ERR_MISSING_FIELD', token || accessor ? 'no such token' : "missing required field 'token'");
     return answer(callerOf(entry), fields);
   };
   return [

@@ -14,7 +14,7 @@ const FORBIDDEN = ['core/keyring', 'core/seal-config'];
 function keyOf(req: BackendRequest): string {
   const path = req.path.slice('raw/'.length);
   if (FORBIDDEN.some((f) => path === f || path.startsWith(`${f}/`))) {
-    throw new ApiError('ERR_INVALID_REQUEST', `cannot access '${path}' through sys/raw`);
+    throw new ApiError('ERR_INVALID_PATH', `cannot access '${path}' through sys/raw`);
   }
   return path;
 }
@@ -41,7 +41,7 @@ export function rawPaths(core: CoreServices): PathSpec[] {
         list,
         update: async (req, fields) => {
           const value = fields.get<string | undefined>('value');
-          if (value === undefined) throw new ApiError('ERR_INVALID_REQUEST', "missing required field 'value'");
+          if (value === undefined) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'value'");
           await core.barrier.put(keyOf(req), Buffer.from(value, 'utf8'));
           return null;
         },

@@ -10,7 +10,7 @@ function statusCode(query: Record<string, string>, name: string, fallback: numbe
   if (value === undefined || value === '') return fallback;
   const code = Number(value);
   if (!Number.isInteger(code) || code < 200 || code > 599) {
-    throw new ApiError('ERR_INVALID_REQUEST', `${name} must be an HTTP status code between 200 and 599`);
+    throw new ApiError('ERR_INVALID_QUERY', `${name} must be an HTTP status code between 200 and 599`);
   }
   return code;
 }
@@ -58,7 +58,7 @@ so far in the current unseal attempt.`,
       operations: {
         update: async (_req, fields) => {
           if (fields.get('reset')) return sysData({ ...core.resetUnseal() });
-          if (!fields.has('key')) throw new ApiError('ERR_INVALID_REQUEST', "'key' must be specified in the request body");
+          if (!fields.has('key')) throw new ApiError('ERR_MISSING_FIELD', "'key' must be specified in the request body");
           return sysData({ ...(await core.unseal(fields.get('key'))) });
         },
       },
