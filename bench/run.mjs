@@ -10,6 +10,7 @@ import { benchmark as cold } from './cold-start.mjs';
 import { benchmark as storage } from './storage-run.mjs';
 import { benchmark as inproc } from './inproc.mjs';
 import { benchmark as edge } from './edge.mjs';
+import { benchmark as bisect } from './bisect.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { serverNode } from './lib/devserver.mjs';
 import { machineInfo } from './lib/machine.mjs';
@@ -17,7 +18,33 @@ import { parseOptions, usage } from './lib/options.mjs';
 import { stopAll } from './lib/proc.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
-const BENCHMARKS = [read, inproc, acl, cold, storage, edge];
+// bisect (onlyWhenAsked) is a diagnostic, not part of the full run: `--only=bisect` runs it.
+const BENCHMARKS = [read, inproc, acl, cold, storage, edge, bisect];
+
+/**
+ * bisect's own options, taken out of argv before lib/options.mjs sees it (that parser knows
+ * neither --only=bisect nor these): --stages=a,b,… and --cpu-prof, accepted with --only=bisect
+ * only (BENCH_ONLY=bisect works too). Returns { argv, env, bisect: { stages, cpuProf } | null }.
+ */
+function takeBisectOptions(argv, env) {
+  const only = argv.findLast((a) => a.startsWith('--only='))?.slice(7) ?? env.BENCH_ONLY;
+  if (only !== 'bisect') return { argv, env, bisect: null };
+  const rest = [];
+  const bisectOpts = { stages: '', cpuProf: false };
+  for (const a of argv) {
+    if (a.startsWith('--only=')) continue;
+    if (a.startsWith('--stages=')) bisectOpts.stages = a.slice(9);
+    else if (a === '--cpu-prof' || a === '--cpu-prof=true') bisectOpts.cpuProf = true;
+    else rest.push(a);
+  }
+  const { BENCH_ONLY, ...otherEnv } = env;
+  return { argv: rest, env: otherEnv, bisect: bisectOpts };
+}
+
+const BISECT_USAGE =
+  '  --only=bisect         issue 10: CPU per request of GET /v1/secret/foo stage by stage, bare node:http → full nomad-api (not in the full run)\n' +
+  '    --stages=a,b,…      bisect: a subset of bare, bare+headers, send, edge, core, nomad, in the order given (default all)\n' +
+  '    --cpu-prof          bisect: run the stage servers under node --cpu-prof (profiles in a temp dir, printed at the end)\n';
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -30,26 +57,33 @@ function commandLine(opts) {
 async function main() {
   let opts;
   try {
-    opts = parseOptions();
+    const argv = process.argv.slice(2);
+    const split = takeBisectOptions(argv, process.env);
+    opts = parseOptions(split.argv, split.env);
+    if (split.bisect && !opts.help) {
+      Object.assign(opts, { only: 'bisect', ...split.bisect, argv });
+      if (process.env.BENCH_ONLY === 'bisect' && !argv.some((a) => a.startsWith('--only='))) opts.envOverrides.unshift('BENCH_ONLY=bisect');
+      bisect.describe(opts); // throws on an unknown stage now, before any server starts
+    }
   } catch (err) {
     process.stderr.write(`${err.message}\n`);
     return 2;
   }
   if (opts.help) {
-    process.stdout.write(usage());
+    process.stdout.write(usage() + BISECT_USAGE);
     return 0;
   }
-  const selected = BENCHMARKS.filter((b) => !opts.only || b.id === opts.only);
+  const selected = BENCHMARKS.filter((b) => (opts.only ? b.id === opts.only : !b.onlyWhenAsked));
   if (selected.some((b) => b.needsWrk)) {
     const wrk = await ensureWrk(log);
     log(`wrk: ${wrk}`);
   }
   const machine = await machineInfo();
-  // --node: the servers (read, acl, edge) run on another node binary than the bench itself.
+  // --node: the servers (read, acl, edge, bisect) run on another node binary than the bench itself.
   const servers = opts.node ? serverNode(opts.node) : null;
   const started = new Date();
   log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.os}; node ${machine.node}; wrk ${machine.wrk}`);
-  if (servers) log(`servers (read, acl, edge) run on node ${servers.version}: ${servers.path}`);
+  if (servers) log(`servers (read, acl, edge, bisect) run on node ${servers.version}: ${servers.path}`);
   log('note: the servers and wrk share these cores, so expect ±10–15% between runs');
 
   const done = [];
@@ -67,7 +101,7 @@ async function main() {
   log('\n===== summary (paste into BENCHMARKS.md) =====');
   log(`Date: ${started.toISOString().replace(/:\d\d\.\d+Z$/, 'Z')} · git ${machine.git}`);
   log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, ${machine.os}`);
-  log(`Node ${machine.node}${servers ? ` (servers of read, acl, edge: node ${servers.version}, ${servers.path})` : ''} · wrk ${machine.wrk}`);
+  log(`Node ${machine.node}${servers ? ` (servers of read, acl, edge, bisect: node ${servers.version}, ${servers.path})` : ''} · wrk ${machine.wrk}`);
   log(`Command: \`${commandLine(opts)}\``);
   for (const d of done) log(`  - ${d.b.describe(opts)}`);
   log('');
