@@ -14,6 +14,8 @@
 //   edge          the real createRequestHandler over a stub core whose answerNow returns a fixed
 //                 Response (the same data): the HTTP edge, no core
 //   core          the real createRequestHandler over the real core: the full path
+//   core-twice    core, with the fast path run twice a request: the second run's cost is the
+//                 core's own with warm CPU caches (compare with core − edge)
 //   nomad         no second listener: the dev server's own listener (a control, ≈ core)
 // Prints "listening http://HOST:PORT stage=… body-bytes=…" once ready; SIGTERM/SIGINT stop it
 // (through process.exit, so `node --cpu-prof` writes its profile).
@@ -24,7 +26,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => import(pathToFileURL(path.join(ROOT, 'dist', p)).href);
 
-export const STAGES = ['bare', 'bare+headers', 'send', 'edge', 'core', 'nomad'];
+export const STAGES = ['bare', 'bare+headers', 'send', 'edge', 'core', 'core-twice', 'nomad'];
 const ROOT_TOKEN = 'bench-root-token';
 const READ_PATH = '/v1/secret/foo';
 const SECRET_VALUE = 'bar'; // as bench/read.mjs writes it
@@ -137,6 +139,17 @@ async function main() {
     },
     edge: createRequestHandler(handlerOptions(stubCore)),
     core: createRequestHandler(handlerOptions(server.core)),
+    // The fast path run twice a request, the first answer thrown away: what the second run
+    // adds is the core's cost with its code and data already in the CPU caches.
+    'core-twice': createRequestHandler(
+      handlerOptions({
+        ...server.core,
+        answerNow: (req) => {
+          server.core.answerNow(req);
+          return server.core.answerNow(req);
+        },
+      }),
+    ),
   };
 
   const listener = stage === 'nomad' ? null : await startListener(listenerConfig, handlers[stage]);

@@ -29,7 +29,7 @@ const SERVER = path.join(HERE, 'bisect-server.mjs');
 const ROOT_TOKEN = 'bench-root-token';
 const READ_PATH = '/v1/secret/foo';
 /** In the order each adds one step back (keep in step with bisect-server.mjs STAGES). */
-export const STAGES = ['bare', 'bare+headers', 'send', 'edge', 'core', 'nomad'];
+export const STAGES = ['bare', 'bare+headers', 'send', 'edge', 'core', 'core-twice', 'nomad'];
 const WHAT = {
   bare: 'writeHead + end(Buffer), 2 headers',
   'bare+headers': '+ token header, remoteAddress',

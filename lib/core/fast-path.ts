@@ -34,7 +34,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     if (sealGate(req, deps.isUnsealed()) !== 'open') return undefined;
     const route = mounts.route(req.path);
     if (route === undefined || route.mount.backend.isUnauthenticated(route.path)) return undefined;
-    const entry = tokens.cached(req.clientToken);
+    const entry = tokens.cached(req.clientToken, req.tokenMemo);
     // A token with counted uses must be counted (and saved) by the pipeline.
     if (entry === undefined || entry.numUses !== 0 || !tokenUsable(entry, Date.now(), req.remoteAddress)) return undefined;
     const caller = callerOf(entry);

@@ -14,6 +14,19 @@ export interface TlsInfo {
   peerCertificate?: Buffer;
 }
 
+/**
+ * A slot the HTTP edge keeps for each connection and hands to the core with every request
+ * on it: the token store remembers there the last token the connection sent and its hash,
+ * so a client that sends the same token again costs a constant-time compare instead of a
+ * hash. It only ever holds a token that connection itself sent.
+ */
+export interface TokenMemo {
+  token: string;
+  hash: string;
+  /** The token store's salt generation the hash was made with. */
+  generation: number;
+}
+
 export interface Request {
   /** A UUID for logs and the response's `request_id`. */
   id: string;
@@ -31,6 +44,8 @@ export interface Request {
   tls?: TlsInfo;
   /** Set to the HTTP method when it maps to no operation: answered 405 once routed. */
   unsupportedMethod?: string;
+  /** The connection's token memo (see TokenMemo); absent for in-process requests. */
+  tokenMemo?: TokenMemo;
 }
 
 /** Who is calling, as established by core from the client token. */

@@ -2,7 +2,7 @@ import { hash as sha256Once } from 'node:crypto';
 import { randomBytes, randomUUID } from '../crypto/random.js';
 import type { CacheSize, Storage } from '../storage/storage.js';
 import { clearPrefix, createView } from '../storage/view.js';
-import type { CallerAuth } from './request.js';
+import type { CallerAuth, TokenMemo } from './request.js';
 
 /**
  * The token store's state: entries keyed by a keyed hash (SHA-256 over a random salt
@@ -46,8 +46,12 @@ export interface TokenStore {
   /** Stores a new entry for a freshly generated (or given) token. */
   create(fields: Omit<TokenEntry, 'hash' | 'accessor' | 'creationTime' | 'lastRenewalTime'>, id?: string): Promise<{ token: string; entry: TokenEntry }>;
   lookup(token: string): Promise<TokenEntry | null>;
-  /** For the fast path only: the entry if it is cached (no storage read, no waiting); undefined means "ask `lookup`". */
-  cached(token: string): TokenEntry | undefined;
+  /**
+   * For the fast path only: the entry if it is cached (no storage read, no waiting); undefined
+   * means "ask `lookup`". With a connection's memo, a token the connection sent before is
+   * not hashed again.
+   */
+  cached(token: string, memo?: TokenMemo): TokenEntry | undefined;
   lookupByHash(hash: string): Promise<TokenEntry | null>;
   lookupAccessor(accessor: string): Promise<TokenEntry | null>;
   save(entry: TokenEntry): Promise<void>;
@@ -96,6 +100,17 @@ export function callerOf(entry: TokenEntry): CallerAuth {
   return caller;
 }
 
+/**
+ * Whether two tokens are the same, in time that depends on their length only (no early exit
+ * on the first differing character). Used only against a token the same connection sent.
+ */
+function sameToken(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
 /** `barrier` is the encrypted storage; the store keeps its data under `sys/token/`. */
 export function createTokenStore(barrier: Storage): TokenStore {
   const view = createView(barrier, 'sys/token/');
@@ -104,6 +119,8 @@ export function createTokenStore(barrier: Storage): TokenStore {
   // without the salt, and length extension only yields hashes of tokens never issued. It
   // costs a fifth of a fresh HMAC, on every authenticated request.
   let prefix: string | null = null;
+  // Bumped with every salt change (setup, teardown): a memo made with another salt is stale.
+  let generation = 0;
   // Decrypted entries, so an authenticated request costs one salted hash and one map lookup. A hit
   // only sets a bit; the bookkeeping is done when an entry comes in.
   const cache = new Map<string, Slot>();
@@ -156,10 +173,12 @@ export function createTokenStore(barrier: Storage): TokenStore {
         await view.put('salt', next);
       }
       prefix = next.toString('hex');
+      generation++;
       next.fill(0);
     },
     teardown() {
       prefix = null;
+      generation++;
       cache.clear();
       cacheBytes = 0;
     },
@@ -183,9 +202,19 @@ export function createTokenStore(barrier: Storage): TokenStore {
       if (token === '') return null;
       return await store.lookupByHash(hash(token));
     },
-    cached(token) {
-      if (token === '') return undefined;
-      const slot = cache.get(hash(token));
+    cached(token, memo) {
+      if (token === '' || prefix === null) return undefined;
+      let key: string;
+      if (memo !== undefined && memo.generation === generation && sameToken(memo.token, token)) key = memo.hash;
+      else {
+        key = hash(token);
+        if (memo !== undefined) {
+          memo.token = token;
+          memo.hash = key;
+          memo.generation = generation;
+        }
+      }
+      const slot = cache.get(key);
       if (slot === undefined) return undefined;
       slot.used = true;
       return slot.entry;

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import { ApiError, statusOf } from '../errors.js';
 import { nextRequestId } from './request-id.js';
 import type { Core } from '../core/core.js';
@@ -8,6 +7,7 @@ import type { Logger } from '../log.js';
 import { parseJsonObject, readBody, tooLarge } from './body.js';
 import { declaredTooLarge, hasBody } from './framing.js';
 import { arrivedAfterRefusal, refuseWhatFollows } from './client-error.js';
+import { connectionFacts } from './connection.js';
 import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
@@ -248,7 +248,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     if (query) {
       for (const [key, value] of query) if (key !== 'help' && key !== 'list') plainQuery[key] = value;
     }
-    const socket = req.socket as TLSSocket;
+    const connection = connectionFacts(req.socket);
     const request: Request = {
       id: requestId,
       operation,
@@ -257,12 +257,10 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       data: operation === 'read' || operation === 'list' ? plainQuery : {},
       query: plainQuery,
       clientToken: clientTokenOf(req.headers),
-      remoteAddress: socket.remoteAddress ?? '',
+      remoteAddress: connection.remoteAddress,
+      tls: connection.tls,
+      tokenMemo: connection.tokenMemo,
     };
-    if (socket.encrypted === true) {
-      const peer = socket.getPeerCertificate(true);
-      request.tls = peer && peer.raw ? { peerCertificate: peer.raw } : {};
-    }
     if (mapped === null && !help) request.unsupportedMethod = method;
     return request;
   }
