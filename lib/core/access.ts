@@ -22,7 +22,7 @@ function deny(message = 'permission denied'): never {
 export async function authenticate(tokens: TokenStore, clientToken: string, remoteAddress: string): Promise<Authenticated> {
   if (clientToken === '') deny('missing client token');
   const entry = await tokens.lookup(clientToken);
-  if (!tokenUsable(entry, Date.now(), remoteAddress)) deny();
+  if (!tokenUsable(entry, remoteAddress)) deny();
   let exhausted = false;
   if (entry.numUses > 0) {
     // Decremented on the cached entry before any await, so parallel requests cannot share a use.

@@ -35,8 +35,9 @@ export function listPathOf(req: Request): Request {
 const cidrLists = new WeakMap<readonly string[], CidrList>();
 
 /** Whether the client at `remoteAddress` may use the token now. numUses < 0 marks a token whose last use is under way. */
-export function tokenUsable(entry: TokenEntry | null | undefined, now: number, remoteAddress: string): entry is TokenEntry {
-  if (!entry || entry.numUses < 0 || (entry.expireTime !== 0 && entry.expireTime <= now)) return false;
+export function tokenUsable(entry: TokenEntry | null | undefined, remoteAddress: string): entry is TokenEntry {
+  // The clock is read only for tokens that expire (the root token does not).
+  if (!entry || entry.numUses < 0 || (entry.expireTime !== 0 && entry.expireTime <= Date.now())) return false;
   const bound = entry.boundCidrs;
   if (bound === undefined || bound.length === 0) return true;
   let list = cidrLists.get(bound);

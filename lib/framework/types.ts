@@ -24,7 +24,8 @@ export type Peek = <T>(key: string, read: (value: Uint8Array) => T) => T | undef
  * A read answered without waiting, for the core's fast path (core/fast-path.ts): the answer
  * when everything it needs is in memory, or undefined for "not here" (the request then takes
  * the ordinary pipeline, which calls the path's `read`). It must agree with `read` on every
- * answer it gives, never throw, and never change anything.
+ * answer it gives, never throw, and never change anything. Each answer is a fresh object
+ * (the fast path sets the clamped TTL in it).
  */
 export type PeekRead = (req: BackendRequest, peek: Peek) => Response | null | undefined;
 

@@ -18,17 +18,17 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
     res.end();
     return;
   }
-  // Encoded once here: node then writes its header text (latin1) and these bytes as they
-  // are, where a string body would be measured, joined to the header and encoded again.
-  const bytes = Buffer.from(body, 'utf8');
-  const length = String(bytes.length);
+  // A string body: node joins it to its header text and writes both in one write, where a
+  // Buffer body is a second chunk and a writev (about 2 µs of CPU more per answer, measured
+  // with `npm run bench -- --only=bisect`).
+  const length = String(Buffer.byteLength(body, 'utf8'));
   // The usual answer's headers in one array literal: one allocation, no growing.
   const headers =
     extra.length === 0
       ? ['Cache-Control', 'no-store', 'X-Request-Id', requestId, 'Content-Type', 'application/json', 'Content-Length', length]
       : ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra, 'Content-Type', 'application/json', 'Content-Length', length];
   res.writeHead(status, headers);
-  res.end(bytes);
+  res.end(body, 'utf8');
 }
 
 export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = NO_HEADERS): void {
