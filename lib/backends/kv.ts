@@ -38,7 +38,24 @@ async function read(req: BackendRequest): Promise<Response | null> {
 function peekRead(req: BackendRequest, peek: Peek): Response | undefined {
   // A path `read` would refuse is refused there, by the ordinary pipeline.
   if (req.path === '' || req.path.endsWith('/')) return undefined;
-  return peek(req.path, secretOf);
+  return peek(req.path, hotSecretOf);
+}
+
+/**
+ * A hot secret's text and ttl, by the barrier cache's own bytes: decoded once, not on every
+ * read, and the same flat string goes into every answer. Weak, so an entry goes with the
+ * cached value; the cache never reuses a buffer for another value (a fill is a new copy).
+ */
+const decodedSecrets = new WeakMap<Uint8Array, { text: string; ttl: number }>();
+
+function hotSecretOf(raw: Uint8Array): Response {
+  let known = decodedSecrets.get(raw);
+  if (known === undefined) {
+    const fresh = secretOf(raw);
+    known = { text: fresh.dataJson!, ttl: fresh.secret!.ttl };
+    decodedSecrets.set(raw, known);
+  }
+  return { dataJson: known.text, secret: { ttl: known.ttl, renewable: false } };
 }
 
 /** Reads `raw` without keeping it: it may be the barrier's cached bytes, lent by peek. */

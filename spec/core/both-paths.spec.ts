@@ -134,6 +134,20 @@ describe('the fast path and the pipeline', () => {
     });
   }
 
+  it('agree after a secret changes: the fast path never answers the old value', async () => {
+    const read = () => request('read', 'secret/app/changing', tokens.root!);
+    for (const value of ['one', 'two', 'three']) {
+      await t.core.handleRequest(request('update', 'secret/app/changing', tokens.root!, { data: { value } }));
+      // Right after the write nothing is cached: the fast path steps aside.
+      expect(t.core.answerNow(read())).toBeUndefined();
+      const slow = await pipeline(read());
+      expect(slow.response?.dataJson).toBe(JSON.stringify({ value }));
+      const fast = t.core.answerNow(read());
+      expect(fast).toEqual(slow.response);
+      expect(t.core.answerNow(read())).toEqual(slow.response);
+    }
+  });
+
   it('steps aside when sealed, where the pipeline answers 503', async () => {
     const req = request('read', 'secret/app/db', tokens.root!);
     expect(t.core.answerNow(req)).toBeDefined();
