@@ -21,6 +21,8 @@ import { runWrk } from './lib/wrk.mjs';
 const ROOT_TOKEN = 'bench-root-token';
 const READ_PATH = '/v1/secret/foo';
 const LIST_PATH = '/v1/secret/';
+const PIPELINE_PATH = '/v1/cubbyhole/bench';
+const WRITE_PATH = '/v1/secret/written';
 const TOLERANCE = 0.03;
 
 /**
@@ -41,6 +43,10 @@ function writeScripts(dir, connections) {
     'get-after-list': script('get-after-list', `  if n <= ${connections + 1} then return wrk.format("LIST", "${LIST_PATH}") end\n  return wrk.format("GET", "${READ_PATH}")`),
     list: script('list', `  return wrk.format("LIST", "${LIST_PATH}")`),
     'list-query': undefined,
+    // A read the fast path steps aside for (cubbyhole has no peekRead): the async pipeline.
+    'pipeline-read': script('pipeline-read', `  return wrk.format("GET", "${PIPELINE_PATH}")`),
+    // A write: body parsing, the existence check, encryption and storage.
+    write: script('write', `  return wrk.format("POST", "${WRITE_PATH}", nil, '{"value":"written"}')`),
   };
 }
 
@@ -50,6 +56,8 @@ async function prepare(server) {
     const put = await request(`${server.url}/v1/secret/${key}`, { method: 'POST', headers: auth, body: { value: key } });
     if (put.status !== 204) throw new Error(`writing secret/${key} answered ${put.status}`);
   }
+  const cubby = await request(`${server.url}${PIPELINE_PATH}`, { method: 'POST', headers: auth, body: { value: 'mine' } });
+  if (cubby.status !== 204) throw new Error(`writing ${PIPELINE_PATH} answered ${cubby.status}`);
   const list = await request(`${server.url}${LIST_PATH}`, { method: 'LIST', headers: auth });
   if (list.status !== 200) throw new Error(`LIST ${LIST_PATH} answered ${list.status}`);
 }

@@ -2,7 +2,7 @@ import { ApiError } from '../errors.js';
 import type { Backend } from '../framework/backend.js';
 import { aclVerdict, requestCapabilities, tokenUsable, writeAllowed } from './decide.js';
 import type { PolicyStore } from './policies.js';
-import type { BackendRequest, CallerAuth, Request } from './request.js';
+import type { BackendRequest, CallerAuth, Request, TokenMemo } from './request.js';
 import { callerOf, type TokenEntry, type TokenStore } from './tokens.js';
 
 /** Token checks (401) and ACL decisions (401) made before any backend runs (api.md §2). */
@@ -18,9 +18,22 @@ function deny(message = 'permission denied'): never {
   throw new ApiError('ERR_PERMISSION_DENIED', message);
 }
 
-/** Turns a client token into a caller, counting down `num_uses`; unknown, expired or out of its CIDRs → 401. */
-export async function authenticate(tokens: TokenStore, clientToken: string, remoteAddress: string): Promise<Authenticated> {
-  if (clientToken === '') deny('missing client token');
+/**
+ * Turns a client token into a caller, counting down `num_uses`; unknown, expired or out of
+ * its CIDRs → 401 (a rejection). A cached token with unlimited uses is settled at once,
+ * without the async lookup's extra turns.
+ */
+export function authenticate(tokens: TokenStore, clientToken: string, remoteAddress: string, memo?: TokenMemo): Promise<Authenticated> {
+  if (clientToken === '') return Promise.reject(new ApiError('ERR_PERMISSION_DENIED', 'missing client token'));
+  const cached = tokens.cached(clientToken, memo);
+  if (cached !== undefined && cached.numUses === 0) {
+    if (!tokenUsable(cached, remoteAddress)) return Promise.reject(new ApiError('ERR_PERMISSION_DENIED', 'permission denied'));
+    return Promise.resolve({ caller: callerOf(cached), entry: cached, exhausted: false });
+  }
+  return authenticateSlowly(tokens, clientToken, remoteAddress);
+}
+
+async function authenticateSlowly(tokens: TokenStore, clientToken: string, remoteAddress: string): Promise<Authenticated> {
   const entry = await tokens.lookup(clientToken);
   if (!tokenUsable(entry, remoteAddress)) deny();
   let exhausted = false;

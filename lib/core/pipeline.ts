@@ -9,7 +9,7 @@ import type { Expiration } from './expiration.js';
 import { issueLoginToken } from './login.js';
 import type { Mount, MountTable, RouteResult } from './mounts.js';
 import type { PolicyStore } from './policies.js';
-import type { BackendRequest, Request, Response } from './request.js';
+import type { BackendRequest, CallerAuth, LeaseInfo, LoginAuth, Request, Response } from './request.js';
 import type { TokenManager } from './token-manager.js';
 import type { TokenStore } from './tokens.js';
 
@@ -56,58 +56,66 @@ export function backendRequestOf(req: Request, mountPoint: string, path: string,
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { config, mounts, tokens, policies, tokenManager, expiration } = deps;
 
-  const run = async (backend: Backend, req: Request, breq: BackendRequest): Promise<Response | null> => {
-    if (req.operation === 'help') return { data: { help: backend.help(breq.path), see_also: null }, raw: true };
+  /** The backend's answer; help and unsupported methods are answered from the route table. */
+  const run = (backend: Backend, req: Request, breq: BackendRequest): Promise<Response | null> => {
+    if (req.operation === 'help') return Promise.resolve({ data: { help: backend.help(breq.path), see_also: null }, raw: true });
     if (req.unsupportedMethod) {
       const allow = backend.allowedMethods(breq.path);
-      if (allow.length === 0) throw new ApiError('ERR_NOT_FOUND', 'unsupported path');
-      throw new ApiError('ERR_UNSUPPORTED_OPERATION', `unsupported method ${req.unsupportedMethod}`, { headers: { Allow: allow.join(', ') } });
+      if (allow.length === 0) return Promise.reject(new ApiError('ERR_NOT_FOUND', 'unsupported path'));
+      return Promise.reject(new ApiError('ERR_UNSUPPORTED_OPERATION', `unsupported method ${req.unsupportedMethod}`, { headers: { Allow: allow.join(', ') } }));
     }
     return backend.handle(breq);
   };
 
-  /** A login answer becomes a token; a revocable secret gets a lease; every secret gets its TTL clamped. */
-  const settle = async (mount: Mount, breq: BackendRequest, response: Response | null): Promise<Response | null> => {
-    if (response === null) return null;
-    if (response.login) {
-      const { login, ...rest } = response;
-      const system = mounts.ttlsOf(mount.entry);
-      const auth = await issueLoginToken(tokenManager, mount.entry, breq.path, login, { defaultTtl: system.defaultLeaseTtl, maxTtl: system.maxLeaseTtl });
-      return { ...rest, auth, setCookie: true };
-    }
-    const secret = response.secret;
-    // A renewal answers an existing lease: its TTL is already final.
-    if (!secret || secret.leaseId) return response;
-    const ttl = leaseTtl(secret.ttl, mount.entry.config, config);
-    if (secret.revocable !== true || !breq.caller) return { ...response, secret: { ...secret, ttl } };
+  /** A login answer: the token it stands for, made here and not by the backend (login.ts). */
+  const withLoginToken = async (mount: Mount, breq: BackendRequest, response: Response & { login: LoginAuth }): Promise<Response> => {
+    const { login, ...rest } = response;
+    const limits = mounts.ttlsOf(mount.entry);
+    const auth = await issueLoginToken(tokenManager, mount.entry, breq.path, login, { defaultTtl: limits.defaultLeaseTtl, maxTtl: limits.maxLeaseTtl });
+    return { ...rest, auth, setCookie: true };
+  };
+
+  /** A revocable secret: its lease, registered before the answer goes out. */
+  const withLease = async (mount: Mount, caller: CallerAuth, breq: BackendRequest, response: Response, secret: LeaseInfo): Promise<Response> => {
     const now = Date.now();
     const id = `${mount.entry.path}${breq.path}/${randomUUID()}`;
     await expiration.register({
       id,
       kind: 'secret',
       mountPoint: mount.entry.path,
-      tokenHash: breq.caller.tokenHash,
+      tokenHash: caller.tokenHash,
       issueTime: now,
-      expireTime: now + ttl * 1000,
+      expireTime: now + secret.ttl * 1000,
       lastRenewalTime: 0,
       renewable: secret.renewable,
       data: secret.internal,
     });
-    return { ...response, secret: { ...secret, ttl, leaseId: id, internal: undefined } };
+    return { ...response, secret: { ...secret, leaseId: id, internal: undefined } };
   };
 
+  // Written so the common request awaits only what really waits (the token lookup, the
+  // backend): each async step costs promises and microtask turns on every request.
   const dispatch = async (req: Request, route: RouteResult | undefined, auth: Authenticated | null): Promise<Response | null> => {
     const breq = route ? backendRequestOf(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
-    if (auth) await authorize(policies, auth.caller, req, route?.mount.backend, breq);
+    if (auth && !auth.caller.root) await authorize(policies, auth.caller, req, route?.mount.backend, breq);
     if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
-    return settle(route.mount, breq, await run(route.mount.backend, req, breq));
+    const mount = route.mount;
+    const response = await run(mount.backend, req, breq);
+    if (response === null) return null;
+    if (response.login) return withLoginToken(mount, breq, response as Response & { login: LoginAuth });
+    const secret = response.secret;
+    // A renewal answers an existing lease: its TTL is already final.
+    if (!secret || secret.leaseId) return response;
+    const clamped = { ...secret, ttl: leaseTtl(secret.ttl, mount.entry.config, config) };
+    if (clamped.revocable === true && breq.caller) return withLease(mount, breq.caller, breq, response, clamped);
+    return { ...response, secret: clamped };
   };
 
   return async (request) => {
     const req = listPathOf(request);
     switch (sealGate(req, deps.isUnsealed())) {
       case 'always':
-        return run(deps.sysBackend, req, backendRequestOf(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
+        return await run(deps.sysBackend, req, backendRequestOf(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
       case 'noop':
         return null;
       case 'sealed':
@@ -117,9 +125,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const route = mounts.route(req.path);
     // Token and ACL before routing: a caller without access learns nothing about what exists.
-    if (route !== undefined && route.mount.backend.isUnauthenticated(route.path)) return dispatch(req, route, null);
-    const auth = await authenticate(tokens, req.clientToken, req.remoteAddress);
-    if (!auth.exhausted) return dispatch(req, route, auth);
+    // `return await`, not `return`: handing back a promise from an async function costs two more turns.
+    if (route !== undefined && route.mount.backend.isUnauthenticated(route.path)) return await dispatch(req, route, null);
+    const auth = await authenticate(tokens, req.clientToken, req.remoteAddress, req.tokenMemo);
+    if (!auth.exhausted) return await dispatch(req, route, auth);
     // The last allowed use is spent: the token goes, with its children and leases, whatever the outcome.
     try {
       return await dispatch(req, route, auth);

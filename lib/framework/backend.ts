@@ -79,19 +79,25 @@ export function defineBackend(spec: BackendSpec): Backend {
 
   return {
     spec,
-    async handle(req) {
-      if (req.operation === 'help') throw new Error('help is answered by Backend.help, not handle');
-      const match = routeOperation(req);
-      const handler = pickHandler(match.value, req.operation);
-      if (!handler) {
-        throw new ApiError('ERR_UNSUPPORTED_OPERATION', `unsupported operation on this path`, {
-          headers: { Allow: allowedMethods(match.value).join(', ') },
-        });
+    // Not async: the handler's own promise is handed back as it is (an async wrapper would add
+    // a promise and two microtask turns to every request); a throw becomes a rejection.
+    handle(req) {
+      try {
+        if (req.operation === 'help') throw new Error('help is answered by Backend.help, not handle');
+        const match = routeOperation(req);
+        const handler = pickHandler(match.value, req.operation);
+        if (!handler) {
+          throw new ApiError('ERR_UNSUPPORTED_OPERATION', `unsupported operation on this path`, {
+            headers: { Allow: allowedMethods(match.value).join(', ') },
+          });
+        }
+        const fields = fieldsFor(match, req);
+        // Writes are checked whole up front; a read's query fields are coerced as they are used.
+        if (req.operation === 'create' || req.operation === 'update') fields.validate(true);
+        return handler(req, fields);
+      } catch (err) {
+        return Promise.reject(err);
       }
-      const fields = fieldsFor(match, req);
-      // Writes are checked whole up front; a read's query fields are coerced as they are used.
-      if (req.operation === 'create' || req.operation === 'update') fields.validate(true);
-      return handler(req, fields);
     },
     peekRead(req, peek) {
       const peekRead = matchPath(req.path)?.value.peekRead;
