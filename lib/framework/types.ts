@@ -30,7 +30,7 @@ export type Peek = <T>(key: string, read: (value: Uint8Array) => T) => T | undef
 export type PeekRead = (req: BackendRequest, peek: Peek) => Response | null | undefined;
 
 export interface PathSpec {
-  /** Router pattern relative to the mount: `keys/:name`, `*path` (see http/router.ts). */
+  /** Router pattern relative to the mount: `keys/:name`, `*path` (see router/router.ts). */
   pattern: string;
   /** Declared fields; URL captures of the same name win over body fields. */
   fields?: FieldSchemas;

@@ -6,7 +6,7 @@ import type { CacheSize } from './storage.js';
  * lookup and no bookkeeping; only `remember` and `forget` count. The caller prices each entry
  * from its key alone (the key's and value's characters at two bytes each, plus a fixed cost),
  * and does not remember what is too long to be worth it. The path trie keeps a copy of this logic, since it
- * imports nothing (lib/http/router.ts).
+ * imports nothing (lib/router/router.ts).
  */
 export interface BoundedMemo<K, V> {
   readonly entries: ReadonlyMap<K, V>;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addRoute, createRouter, findRoute, listRoutes, printRouter, type Router } from '../../lib/router/router.js';
 
 /**
- * The path trie (lib/http/router.ts): static segments beat `:param`, which beats `*rest`;
+ * The path trie (lib/router/router.ts): static segments beat `:param`, which beats `*rest`;
  * a dead end backtracks; `:param` is one non-empty segment, `*rest` anything (even nothing);
  * `keys` and `keys/` differ; bad patterns throw when added.
  */
