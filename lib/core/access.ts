@@ -71,7 +71,7 @@ export async function authorize(
 ): Promise<void> {
   if (caller.root) return;
   const acl = await policies.acl(caller.policies);
-  const caps = requestCapabilities((path) => acl.capabilities(path), req);
+  const caps = requestCapabilities(acl, req);
   const rootPath = backend !== undefined && backendRequest !== undefined && backend.isRootPath(backendRequest.path);
   const verdict = aclVerdict(caps, req, rootPath);
   if (verdict === 'deny') deny();

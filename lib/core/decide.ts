@@ -1,4 +1,5 @@
 import type { ServerConfig } from '../config.js';
+import type { Acl } from './acl.js';
 import { parseCidrList, type CidrList } from './cidr.js';
 import type { MountConfig } from './mounts.js';
 import { CAP } from './policy.js';
@@ -59,12 +60,12 @@ const NEEDED: Record<Exclude<Operation, 'help'>, number> = {
   update: CAP.update,
 };
 
-/** The capabilities that count for a request on `path`, from a capability lookup. */
-export function requestCapabilities(capabilities: (path: string) => number, req: Request): number {
-  const caps = capabilities(req.path);
+/** The capabilities that count for a request on its path, from a compiled ACL. */
+export function requestCapabilities(acl: Pick<Acl, 'capabilities'>, req: Request): number {
+  const caps = acl.capabilities(req.path);
   // A list of `secret/app/` is also allowed by a rule written for `secret/app`, as before
   // the slash was added; a deny on either still wins.
-  if (req.operation === 'list' && req.path.length > 1 && req.path.endsWith('/')) return caps | capabilities(req.path.slice(0, -1));
+  if (req.operation === 'list' && req.path.length > 1 && req.path.endsWith('/')) return caps | acl.capabilities(req.path.slice(0, -1));
   return caps;
 }
 

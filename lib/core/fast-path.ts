@@ -42,7 +42,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     if (!caller.root) {
       const acl = policies.cachedAcl(caller.policies);
       if (acl === undefined) return undefined;
-      const caps = requestCapabilities((path) => acl.capabilities(path), req);
+      const caps = requestCapabilities(acl, req);
       if (aclVerdict(caps, req, backend.isRootPath(route.path)) !== 'allow') return undefined;
     }
     const storage = route.mount.storage;
