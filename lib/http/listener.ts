@@ -21,6 +21,9 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+/** How often a closing listener closes the connections that have gone idle since. */
+const CLOSE_SWEEP_MS = 25;
+
 const TLS_VERSIONS: Record<ListenerConfig['tlsMinVersion'], SecureVersion> = { tls12: 'TLSv1.2', tls13: 'TLSv1.3' };
 
 /**
@@ -95,7 +98,13 @@ export async function startListener(config: ListenerConfig, handler: http.Reques
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // A keep-alive connection busy when the close starts goes idle once its answer is out;
+        // without a second look it would stay open until node's keep-alive timeout (5 s).
+        const sweep = setInterval(() => server.closeIdleConnections(), CLOSE_SWEEP_MS);
+        server.close(() => {
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };
