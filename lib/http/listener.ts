@@ -78,6 +78,9 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     },
     handler,
   );
+  // What a connection presented at its handshake is read once per connection (connection.ts),
+  // and client-initiated renegotiation (TLS 1.2) is a known denial-of-service lever: refuse it.
+  server.on('secureConnection', (socket) => socket.disableRenegotiation());
   return answerForNode(server, config, handler);
 }
 

@@ -191,6 +191,33 @@ describe('TLS listener with the defaults (TLS 1.2+, client certificates requeste
   });
 });
 
+describe('TLS renegotiation', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTlsServer();
+  });
+  afterAll(() => server?.close());
+
+  it('is refused: what a connection presented at its handshake is what it keeps', async () => {
+    const { hostname, port } = new URL(server.url);
+    const socket = tls.connect({ host: hostname, port: Number(port), ca: certs.ca.cert, maxVersion: 'TLSv1.2' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve());
+      socket.once('error', reject);
+    });
+    expect(socket.getProtocol()).toBe('TLSv1.2');
+    // The server answers a renegotiation request by ending the connection.
+    const outcome = new Promise<string>((resolve) => {
+      socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+      socket.once('close', () => resolve('closed'));
+      socket.renegotiate({ rejectUnauthorized: true }, (err) => resolve(err ? (err as NodeJS.ErrnoException).code ?? err.message : 'renegotiated'));
+    });
+    expect(await outcome).not.toBe('renegotiated');
+    await new Promise<void>((resolve) => (socket.destroyed ? resolve() : socket.once('close', () => resolve())));
+    expect(socket.destroyed).toBe(true);
+  });
+});
+
 describe('TLS listener with tls_min_version = "tls13"', () => {
   let server: TestServer;
 
