@@ -77,6 +77,7 @@ export function createCore(options: CoreOptions): Core {
     initial: INITIAL_MOUNTS,
     serverTtls: { defaultLeaseTtl: config.defaultLeaseTtl, maxLeaseTtl: config.maxLeaseTtl },
     logger,
+    knownTypes: (kind) => Object.keys(options.backends[kind]),
   });
   const expiration = createExpiration(barrier, logger);
   const tokenManager = createTokenManager({

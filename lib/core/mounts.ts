@@ -50,9 +50,14 @@ export interface RouteResult {
 /** A factory for a backend type, or undefined when the type is unknown. */
 export type BackendResolver = (kind: MountKind, type: string) => BackendFactory | undefined;
 
+/** The core's own types: mounted once at start, never again by a user. */
+const BUILT_IN_ONLY = new Set(['system', 'token', 'cubbyhole']);
+
 const TABLE_KEY: Record<MountKind, string> = { secret: 'core/mounts', auth: 'core/auth' };
 /** Built-in mounts that can be neither moved nor removed. */
 const PROTECTED = ['sys/', 'cubbyhole/', 'auth/token/'];
+
+export const isProtectedMount = (path: string): boolean => PROTECTED.includes(path);
 /** Prefixes no user mount may take: they belong to the server. */
 const RESERVED_PREFIXES = ['sys/', 'auth/', 'audit/', 'cubbyhole/'];
 
@@ -102,19 +107,30 @@ export interface MountTableOptions {
   /** The server's TTLs, for mounts that set none. */
   serverTtls: MountConfig;
   logger: Logger;
+  /** Every type of that kind the resolver knows, for the error that names them. */
+  knownTypes(kind: MountKind): string[];
 }
 
 export function createMountTable(options: MountTableOptions): MountTable {
-  const { barrier, resolve, builtins, initial, serverTtls, logger } = options;
+  const { barrier, resolve, builtins, initial, serverTtls, logger, knownTypes } = options;
   let mounts = new Map<string, Mount>();
   // Rebuilt whole on every change to the table, so a matcher may remember its answers.
   let matchMount = createMatcher<Mount>(createRouter());
+
+  /** A 400 that names what could have been asked for, as `vault secrets enable` users expect. */
+  const unknownType = (kind: MountKind, type: string): ApiError => {
+    const what = kind === 'auth' ? 'auth method' : 'secrets engine';
+    const known = knownTypes(kind).filter((t) => !BUILT_IN_ONLY.has(t)).sort();
+    const choice = known.length > 0 ? `known types are ${known.join(', ')}` : `no ${what} types can be mounted`;
+    return new ApiError('ERR_INVALID_MOUNT', `unknown ${what} type '${type}': ${choice}`);
+  };
 
   const viewPrefix = (entry: MountEntry): string => (entry.type === 'system' ? 'sys/' : `${entry.kind === 'auth' ? 'auth' : 'logical'}/${entry.uuid}/`);
 
   const instantiate = (entry: MountEntry): Mount => {
     const factory = resolve(entry.kind, entry.type);
-    if (!factory) throw new ApiError('ERR_INVALID_MOUNT', `unknown ${entry.kind === 'auth' ? 'auth method' : 'secrets engine'} type '${entry.type}'`);
+    // A stored table naming a type this build lacks: refuse to unseal rather than drop the mount.
+    if (!factory) throw unknownType(entry.kind, entry.type);
     const storage = createMountView(barrier, viewPrefix(entry));
     // Read through the table on every call, so a tune is seen at once.
     const current = (): MountEntry => mounts.get(entry.path)?.entry ?? entry;
@@ -215,9 +231,10 @@ export function createMountTable(options: MountTableOptions): MountTable {
         if (reserved.some((p) => path.startsWith(p) || p.startsWith(path))) {
           throw new ApiError('ERR_INVALID_MOUNT', `cannot mount at '${path}': the path is reserved`);
         }
-        if (fields.type === 'cubbyhole' || fields.type === 'system' || fields.type === 'token') {
+        if (BUILT_IN_ONLY.has(fields.type)) {
           throw new ApiError('ERR_INVALID_MOUNT', `a '${fields.type}' backend is built in and cannot be mounted again`);
         }
+        if (!resolve(fields.kind, fields.type)) throw unknownType(fields.kind, fields.type);
         const clash = conflict(path);
         if (clash) throw new ApiError('ERR_INVALID_MOUNT', `cannot mount at '${path}': it overlaps the existing mount '${clash}'`);
         const entry = newEntry({ ...fields, path });

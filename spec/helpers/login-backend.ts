@@ -6,7 +6,7 @@ import { authBackends, secretBackends } from '../../lib/backends/registry.js';
 
 /**
  * A test-only auth method that logs in through the pipeline's shared login path: users with
- * a plain password (this is a test) and the LoginAuth their login answers. It never mints a
+ * a plain password, in the mount's storage (this is a test) and the LoginAuth their login answers. It never mints a
  * token itself. `info` shows what its SystemView says, so a tune can be observed.
  *
  * Also a test-only secrets engine whose read answers a login block, which the pipeline must
@@ -19,7 +19,16 @@ interface TestUser {
 }
 
 export function createTestLoginBackend(ctx: BackendContext): Backend {
-  const users = new Map<string, TestUser>();
+  // Kept in the mount's storage, so a disabled mount's data can be seen to go.
+  const users = {
+    async get(name: string): Promise<TestUser | undefined> {
+      const raw = await ctx.storage.get(`user/${name}`);
+      return raw === null ? undefined : (JSON.parse(Buffer.from(raw).toString('utf8')) as TestUser);
+    },
+    async set(name: string, user: TestUser): Promise<void> {
+      await ctx.storage.put(`user/${name}`, Buffer.from(JSON.stringify(user)));
+    },
+  };
   return defineBackend({
     type: 'test-login',
     help: 'Test auth method: logs users in with a password.',
@@ -39,7 +48,7 @@ export function createTestLoginBackend(ctx: BackendContext): Backend {
         },
         operations: {
           update: async (_req, fields) => {
-            users.set(fields.get<string>('name'), {
+            await users.set(fields.get<string>('name'), {
               password: fields.get<string>('password'),
               login: {
                 policies: fields.get<string[] | undefined>('policies') ?? [],
@@ -56,14 +65,14 @@ export function createTestLoginBackend(ctx: BackendContext): Backend {
           },
         },
         synopsis: 'Create a user.',
-        description: 'Stores a user in memory (test only).',
+        description: "Stores a user in the mount's storage (test only).",
       },
       {
         pattern: 'login/:name',
         fields: { name: { type: 'string', description: 'User name.' }, password: { type: 'string', description: 'Password.' } },
         operations: {
           update: async (_req, fields) => {
-            const user = users.get(fields.get<string>('name'));
+            const user = await users.get(fields.get<string>('name'));
             if (!user || user.password !== fields.get<string>('password')) throw new ApiError('ERR_PERMISSION_DENIED', 'invalid username or password');
             return { data: null, login: user.login };
           },

@@ -1,6 +1,6 @@
 import { ApiError } from '../../errors.js';
 import type { CoreServices } from '../services.js';
-import { normalizeMountPath, type MountEntry, type MountKind } from '../mounts.js';
+import { isProtectedMount, normalizeMountPath, type MountEntry, type MountKind } from '../mounts.js';
 import type { BackendRequest, Response } from '../request.js';
 import type { PathSpec } from '../../framework/backend.js';
 import { coerceField, type FieldData } from '../../framework/fields.js';
@@ -109,7 +109,16 @@ export function mountPaths(core: CoreServices, kind: MountKind): PathSpec[] {
   const remove = async (_req: BackendRequest, fields: FieldData): Promise<Response | null> => {
     const path = fields.get<string>('path') ?? '';
     if (isTune(path)) throw new ApiError('ERR_UNSUPPORTED_OPERATION', 'tune settings cannot be deleted', { headers: { Allow: 'GET, POST, PUT' } });
-    const entry = await core.mounts.unmount(existing(path).path);
+    const mountPath = existing(path).path;
+    // Checked here too, before anything is revoked: auth/token/ issued nearly every token.
+    if (isProtectedMount(mountPath)) throw new ApiError('ERR_INVALID_MOUNT', `cannot ${kind === 'auth' ? 'disable' : 'unmount'} '${mountPath}': it is built in`);
+    // What the mount issued goes with it, as in Vault: an auth method's tokens (their
+    // children, leases and cubbyholes follow, token-manager.ts), an engine's leased secrets.
+    // Revoked before the unmount, while the backend can still revoke its own secrets, and
+    // once more after it, for what a login issued while the first pass ran.
+    await core.expiration.revokePrefix(mountPath);
+    const entry = await core.mounts.unmount(mountPath);
+    await core.expiration.revokePrefix(mountPath);
     core.logger.info('unmounted', { kind, path: entry.path });
     return null;
   };
