@@ -88,6 +88,14 @@ export function createCore(options: CoreOptions): Core {
       const cubbyhole = mounts.get('cubbyhole/');
       if (cubbyhole) await clearPrefix(cubbyhole.storage, `${hash}/`);
     },
+    // A login token renews only while the auth method that issued it agrees (Vault's rule):
+    // a deleted user or role, or changed policies, end it at its next renewal.
+    checkLoginRenewal: async (entry) => {
+      if (!entry.path.startsWith('auth/') || entry.path.startsWith('auth/token/')) return;
+      const route = mounts.route(entry.path);
+      if (route === undefined || route.mount.entry.kind !== 'auth') throw new ApiError('ERR_NOT_RENEWABLE', 'the auth method that issued this token is no longer enabled');
+      await route.mount.backend.renewLogin?.({ path: route.path, metadata: entry.meta, policies: entry.policies }, route.mount.storage);
+    },
   });
   expiration.revokeWith('token', (lease) => tokenManager.revokeTree(lease.tokenHash));
   expiration.revokeWith('secret', async (lease: LeaseEntry) => {

@@ -46,6 +46,8 @@ export interface TokenManagerDeps {
   config: ServerConfig;
   /** Deletes a token's cubbyhole. */
   destroyCubbyhole(hash: string): Promise<void>;
+  /** Rejects when the auth method that issued a login token refuses its renewal (core.ts). */
+  checkLoginRenewal(entry: TokenEntry): Promise<void>;
 }
 
 export const tokenLeaseId = (entry: Pick<TokenEntry, 'path' | 'hash'>): string => `${entry.path}/${entry.hash}`;
@@ -138,6 +140,7 @@ export function createTokenManager(deps: TokenManagerDeps): TokenManager {
 
     async renew(entry, increment) {
       if (!entry.renewable || entry.expireTime === 0) throw new ApiError('ERR_NOT_RENEWABLE', 'the token is not renewable');
+      await deps.checkLoginRenewal(entry);
       const wanted = entry.period > 0 ? entry.period : increment > 0 ? increment : entry.ttl;
       const hardLimit = entry.creationTime * 1000 + maxTtlOf(entry) * 1000;
       const expireTime = Math.min(now() + wanted * 1000, hardLimit);

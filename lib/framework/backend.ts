@@ -119,6 +119,7 @@ export function defineBackend(spec: BackendSpec): Backend {
     },
     isUnauthenticated: unauthenticated,
     revokeLease: spec.revokeLease,
+    renewLogin: spec.renewLogin,
     isRootPath: rootPaths,
     routeMemoSize: matchPath.size,
   };

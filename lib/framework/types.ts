@@ -56,6 +56,21 @@ export interface BackendSpec {
   root?: string[];
   /** Revokes a leased secret this backend issued, given the lease's internal data. */
   revokeLease?: (data: Record<string, unknown>, storage: Storage) => Promise<void>;
+  /**
+   * An auth method's say on renewing a token its login issued: reject (an ApiError) to
+   * refuse, e.g. when the user is gone or its policies changed. Without it, renewals are
+   * limited only by the token's own TTLs.
+   */
+  renewLogin?: (login: LoginRenewal, storage: Storage) => Promise<void>;
+}
+
+/** What a renewal tells the auth method about the token its login issued. */
+export interface LoginRenewal {
+  /** The login path inside the mount: `login/alice`. */
+  path: string;
+  metadata: Record<string, string>;
+  /** The token's policies, `default` included when it has it. */
+  policies: string[];
 }
 
 /**
@@ -95,6 +110,7 @@ export interface Backend {
   isUnauthenticated(path: string): boolean;
   isRootPath(path: string): boolean;
   revokeLease?: BackendSpec['revokeLease'];
+  renewLogin?: BackendSpec['renewLogin'];
   /** What the memo of matched routes holds (sizes only). */
   routeMemoSize(): MemoSize;
 }

@@ -110,6 +110,37 @@ describe('the login path', () => {
     expect((await s.request('POST', '/v1/auth/test/login/carol', { body: { password: 'pw' } })).body.auth.lease_duration).toBe(30);
   });
 
+  it('asks the auth method before a renewal: a deleted user or changed policies end it, through either renewal route', async () => {
+    const s = await withLoginMount();
+    await addUser(s, 'erin', { ttl: '1h' });
+    const login = async (): Promise<{ token: string; lease: string }> => {
+      const res = await s.request('POST', '/v1/auth/test/login/erin', { body: { password: 'pw' } });
+      expect(res.status).toBe(200);
+      const token = res.body.auth.client_token as string;
+      const self = await s.request('GET', '/v1/auth/token/lookup-self', { token });
+      return { token, lease: `${self.body.data.path}/` };
+    };
+    const first = await login();
+    expect((await s.request('POST', '/v1/auth/token/renew-self', { token: first.token })).status).toBe(200);
+
+    await addUser(s, 'erin', { ttl: '1h', policies: ['reader', 'extra'] });
+    const changed = await s.request('POST', '/v1/auth/token/renew-self', { token: first.token });
+    expect(changed.status).toBe(400);
+    expect(changed.body.errors).toEqual(["the user's policies changed"]);
+
+    const second = await login();
+    expect((await s.request('DELETE', '/v1/auth/test/users/erin', { token: s.rootToken })).status).toBe(204);
+    const gone = await s.request('POST', '/v1/auth/token/renew-self', { token: second.token });
+    expect(gone.status).toBe(400);
+    expect(gone.body.errors).toEqual(['the user no longer exists']);
+    const leases = await s.request('LIST', `/v1/sys/leases/lookup/${second.lease}`, { token: s.rootToken });
+    const leaseId = `${second.lease}${leases.body.data.keys[0]}`;
+    const viaSys = await s.request('PUT', '/v1/sys/leases/renew', { token: s.rootToken, body: { lease_id: leaseId } });
+    expect(viaSys.status).toBe(400);
+    // Refusing a renewal does not revoke: the token lives out its TTL.
+    expect((await s.request('GET', '/v1/auth/token/lookup-self', { token: second.token })).status).toBe(200);
+  });
+
   it('makes the token\'s limits hold: num_uses and bound CIDRs', async () => {
     const s = await withLoginMount();
     await addUser(s, 'once', { num_uses: 1 });

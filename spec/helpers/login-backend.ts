@@ -33,6 +33,13 @@ export function createTestLoginBackend(ctx: BackendContext): Backend {
     type: 'test-login',
     help: 'Test auth method: logs users in with a password.',
     unauthenticated: ['login/*'],
+    // A renewal is refused once the user is gone or has other policies (the login path's rule).
+    renewLogin: async (login, storage) => {
+      const raw = await storage.get(`user/${login.metadata.username ?? ''}`);
+      if (raw === null) throw new ApiError('ERR_NOT_RENEWABLE', 'the user no longer exists');
+      const user = JSON.parse(Buffer.from(raw).toString('utf8')) as TestUser;
+      if (!user.login.policies.every((p) => login.policies.includes(p))) throw new ApiError('ERR_NOT_RENEWABLE', "the user's policies changed");
+    },
     paths: [
       {
         pattern: 'users/:name',
@@ -63,8 +70,12 @@ export function createTestLoginBackend(ctx: BackendContext): Backend {
             });
             return null;
           },
+          delete: async (_req, fields) => {
+            await ctx.storage.delete(`user/${fields.get<string>('name')}`);
+            return null;
+          },
         },
-        synopsis: 'Create a user.',
+        synopsis: 'Create or delete a user.',
         description: "Stores a user in the mount's storage (test only).",
       },
       {
