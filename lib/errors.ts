@@ -36,6 +36,8 @@ export const STATUS = {
   ERR_INVALID_SEAL_CONFIG: 400,
   /** A key or key share that is malformed or does not open the barrier. */
   ERR_INVALID_KEY: 400,
+  /** A login whose credentials do not prove who the caller is (one message, whatever part was wrong). */
+  ERR_INVALID_CREDENTIALS: 400,
   /** No valid token, or the token's policies do not allow the request. */
   ERR_PERMISSION_DENIED: 401,
   /** Nothing at the path (or a token, lease or route that does not exist). */

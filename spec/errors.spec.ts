@@ -21,6 +21,7 @@ describe('the status table', () => {
     ['ERR_ALREADY_INITIALIZED', 400],
     ['ERR_INVALID_SEAL_CONFIG', 400],
     ['ERR_INVALID_KEY', 400],
+    ['ERR_INVALID_CREDENTIALS', 400],
     ['ERR_PERMISSION_DENIED', 401],
     ['ERR_NOT_FOUND', 404],
     ['ERR_UNSUPPORTED_OPERATION', 405],

@@ -1,4 +1,5 @@
 import type { BackendFactory } from '../framework/backend.js';
+import { createApproleBackend } from './approle/index.js';
 import { createCubbyholeBackend } from './cubbyhole.js';
 import { createKvBackend } from './kv.js';
 
@@ -12,4 +13,6 @@ export const secretBackends: Record<string, BackendFactory> = {
   cubbyhole: createCubbyholeBackend,
 };
 
-export const authBackends: Record<string, BackendFactory> = {};
+export const authBackends: Record<string, BackendFactory> = {
+  approle: createApproleBackend,
+};

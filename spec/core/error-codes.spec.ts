@@ -115,6 +115,13 @@ describe('the code of each kind of 400', () => {
     });
   });
 
+  it('ERR_INVALID_CREDENTIALS: a login whose credentials prove nothing', async () => {
+    await send('update', 'sys/auth/approle-codes', { type: 'approle' });
+    expect(await refusal(send('update', 'auth/approle-codes/login', { role_id: 'no-such-role', secret_id: 'x' }))).toEqual({
+      code: 'ERR_INVALID_CREDENTIALS', status: 400, message: 'invalid role_id or secret_id',
+    });
+  });
+
   it('ERR_ALREADY_UNSEALED: resetting the unseal progress of an unsealed nomad', async () => {
     expect(await refusal(send('update', 'sys/unseal', { reset: true }))).toEqual({
       code: 'ERR_ALREADY_UNSEALED', status: 400, message: 'nomad is already unsealed',
