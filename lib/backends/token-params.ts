@@ -2,6 +2,7 @@ import { ApiError } from '../errors.js';
 import { parseCidrList } from '../core/cidr.js';
 import type { LoginAuth } from '../core/request.js';
 import type { FieldData, FieldSchemas } from '../framework/fields.js';
+import type { LoginRenewal } from '../framework/types.js';
 
 /**
  * The token settings every login backend stores with its users and roles (Vault's
@@ -110,4 +111,16 @@ export function loginOf(params: TokenParams, who: { displayName: string; metadat
     displayName: who.displayName,
     metadata: who.metadata,
   };
+}
+
+/**
+ * A login backend's renewal rule (BackendSpec.renewLogin): the user or role must still
+ * exist and grant the same policies the token was issued with, as in Vault; otherwise the
+ * token lives out its TTL but is not renewed.
+ */
+export function checkLoginRenewal(current: TokenParams | null, login: LoginRenewal, what: 'user' | 'role' | 'certificate'): void {
+  if (current === null) throw new ApiError('ERR_NOT_RENEWABLE', `the ${what} this token logged in as no longer exists`);
+  const now = new Set(current.policies);
+  const issued = login.policies.filter((p) => p !== 'default' || now.has('default'));
+  if (issued.length !== now.size || !issued.every((p) => now.has(p))) throw new ApiError('ERR_NOT_RENEWABLE', `the ${what}'s policies changed since the login: log in again`);
 }

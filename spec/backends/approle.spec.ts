@@ -79,6 +79,27 @@ describe('approle login', () => {
     expect((await asRoot(s, 'POST', 'role/web/secret-id/lookup', { secret_id: creds.secret_id })).status).toBe(404);
   });
 
+  it('renews a login token while its role is unchanged; a policy change or a deleted role refuses the renewal', async () => {
+    const s = await withApprole();
+    const { role_id: roleId } = await credentials(s, 'svc', { token_policies: ['p'], token_ttl: '1h' });
+    const loginOnce = async (): Promise<string> => {
+      const res = await login(s, { role_id: roleId, secret_id: (await newSecretId(s, 'svc')).secret_id });
+      expect(res.status, res.text).toBe(200);
+      return res.body.auth.client_token;
+    };
+    const renew = (token: string) => s.request('POST', '/v1/auth/token/renew-self', { token });
+    const first = await loginOnce();
+    expect((await renew(first)).status).toBe(200);
+    await putRole(s, 'svc', { token_policies: ['p', 'q'] });
+    const changed = await renew(first);
+    expect(changed.status).toBe(400);
+    expect(changed.body.errors).toEqual(["the role's policies changed since the login: log in again"]);
+    const second = await loginOnce();
+    expect((await renew(second)).status).toBe(200);
+    expect((await asRoot(s, 'DELETE', 'role/svc')).status).toBe(204);
+    expect((await renew(second)).body.errors).toEqual(['the role this token logged in as no longer exists']);
+  });
+
   it('answers one message for an unknown role_id, a wrong, missing or foreign secret_id', async () => {
     const s = await withApprole();
     const web = await credentials(s, 'web');

@@ -1,7 +1,8 @@
 import { defineBackend, type Backend, type BackendContext } from '../../framework/backend.js';
 import { createSerialQueue } from '../../serial.js';
 import { loginPath } from './login.js';
-import { rolePaths } from './roles.js';
+import { loadRole, rolePaths } from './roles.js';
+import { checkLoginRenewal } from '../token-params.js';
 import { secretIdPaths } from './secret-ids.js';
 import { createApproleStore, type Approle } from './store.js';
 
@@ -22,6 +23,10 @@ export function createApproleBackend(ctx: BackendContext): Backend {
 secret_id. A role holds the token settings and the limits of its secret ids (uses, TTL,
 CIDR blocks); secret ids are generated per role and stored only as keyed hashes.`,
     unauthenticated: ['login'],
+    renewLogin: async (login) => {
+      const role = await loadRole(approle.store, login.metadata.role_name ?? '');
+      checkLoginRenewal(role?.token ?? null, login, 'role');
+    },
     paths: [...rolePaths(approle), ...secretIdPaths(approle), loginPath(approle)],
   });
 }
