@@ -2,6 +2,7 @@ import type { BackendFactory } from '../framework/backend.js';
 import { createApproleBackend } from './approle/index.js';
 import { createCubbyholeBackend } from './cubbyhole.js';
 import { createKvBackend } from './kv.js';
+import { createUserpassBackend } from './userpass.js';
 
 /**
  * Every mountable backend type: one file plus one line here. server.ts hands these tables
@@ -15,4 +16,5 @@ export const secretBackends: Record<string, BackendFactory> = {
 
 export const authBackends: Record<string, BackendFactory> = {
   approle: createApproleBackend,
+  userpass: createUserpassBackend,
 };

@@ -127,4 +127,12 @@ describe('the code of each kind of 400', () => {
       code: 'ERR_ALREADY_UNSEALED', status: 400, message: 'nomad is already unsealed',
     });
   });
+
+  it('ERR_INVALID_CREDENTIALS: a login with a wrong password, or for an unknown user', async () => {
+    await send('update', 'sys/auth/userpass', { type: 'userpass' });
+    await send('update', 'auth/userpass/users/ann', { password: 'right' });
+    const wrong = await refusal(send('update', 'auth/userpass/login/ann', { password: 'wrong' }));
+    expect(wrong).toEqual({ code: 'ERR_INVALID_CREDENTIALS', status: 400, message: 'invalid username or password' });
+    expect(await refusal(send('update', 'auth/userpass/login/nobody', { password: 'wrong' }))).toEqual(wrong);
+  });
 });
