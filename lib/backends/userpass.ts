@@ -59,12 +59,14 @@ export function createUserpassBackend(ctx: BackendContext): Backend {
 
   const writeUserEntry = async (req: BackendRequest, fields: FieldData): Promise<Response | null> => {
     const username = usernameIn(fields);
+    const password = passwordOf(req, fields, false);
+    // Every field is checked before the (slow) hash, so a bad request costs no scrypt work,
+    // and the hash is made outside the queue, so it holds up no other write.
+    tokenParamsFrom(fields);
+    const newHash = password === undefined ? undefined : await hashPassword(password);
     return changeUser(req, username, async (current) => {
-      const password = passwordOf(req, fields, current === null);
-      // Every field is checked before the (slow) hash, so a bad request costs no scrypt work.
-      const token = tokenParamsFrom(fields, current?.token ?? EMPTY_TOKEN_PARAMS);
-      const passwordHash = password === undefined ? current!.passwordHash : await hashPassword(password);
-      return { passwordHash, token };
+      if (current === null && newHash === undefined) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'password'");
+      return { passwordHash: newHash ?? current!.passwordHash, token: tokenParamsFrom(fields, current?.token ?? EMPTY_TOKEN_PARAMS) };
     });
   };
 
@@ -87,8 +89,8 @@ export function createUserpassBackend(ctx: BackendContext): Backend {
 
   const changePassword = async (req: BackendRequest, fields: FieldData): Promise<Response | null> => {
     const username = usernameIn(fields);
-    const password = passwordOf(req, fields, true)!;
-    return changeUser(req, username, async (current) => ({ ...existingUser(current, username), passwordHash: await hashPassword(password) }));
+    const passwordHash = await hashPassword(passwordOf(req, fields, true)!);
+    return changeUser(req, username, async (current) => ({ ...existingUser(current, username), passwordHash }));
   };
 
   const changePolicies = async (req: BackendRequest, fields: FieldData): Promise<Response | null> => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import type { HttpResult } from '../helpers/http.js';
+import { createGatedStorage } from '../helpers/gated-storage.js';
 
 /**
  * The userpass auth method over real HTTP: users, logins through the shared login path
@@ -276,6 +277,29 @@ describe('userpass users', () => {
     expect(missing.body.errors[0]).toContain("'password'");
     expect((await s.request('GET', '/v1/auth/userpass/users/newbie', root())).status).toBe(404);
     expect((await s.request('POST', `/v1/auth/userpass/users/${'n'.repeat(129)}`, { ...root(), body: { password: 'pw' } })).status).toBe(400);
+  });
+
+  it('keeps both of two overlapping partial updates of a user (over a slow storage)', async () => {
+    const gated = createGatedStorage();
+    const t = await startTestServer({ storage: gated.storage });
+    try {
+      const rootToken = { token: t.rootToken };
+      expect((await t.request('POST', '/v1/sys/auth/userpass', { ...rootToken, body: { type: 'userpass' } })).status).toBe(204);
+      const user = '/v1/auth/userpass/users/max';
+      expect((await t.request('POST', user, { ...rootToken, body: { password: 'max-pw' } })).status).toBe(204);
+      // The first update's write is held at the storage; the second starts meanwhile.
+      const gate = gated.gate('user/max');
+      const first = t.request('POST', `${user}/policies`, { ...rootToken, body: { policies: 'p' } });
+      await gate.reached;
+      const second = t.request('POST', user, { ...rootToken, body: { token_ttl: '3m' } });
+      // A round trip sent after the second update: by its answer, the second has started.
+      expect((await t.request('GET', user, rootToken)).body.data.token_policies).toEqual([]);
+      gate.open();
+      expect([(await first).status, (await second).status]).toEqual([204, 204]);
+      expect((await t.request('GET', user, rootToken)).body.data).toMatchObject({ token_policies: ['p'], token_ttl: 180 });
+    } finally {
+      await t.close();
+    }
   });
 
   it('lets the ACL tell creating a user from updating one', async () => {
