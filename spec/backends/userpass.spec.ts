@@ -234,22 +234,42 @@ describe('userpass users', () => {
     expect(res.text).not.toMatch(/password|hash/i);
   });
 
+  /** The mount's storage prefix behind the barrier, from the auth table's uuid. */
+  async function rawPrefix(): Promise<string> {
+    const table = await s.request('GET', '/v1/sys/auth', root());
+    return `/v1/sys/raw/auth/${table.body.data['userpass/'].uuid}/`;
+  }
+
   it('stores an scrypt hash and never the password', async () => {
     await createUser('jo', { password: 'jo-plaintext-pw' });
-    const mounts = await s.request('LIST', '/v1/sys/raw/auth/', root());
-    expect(mounts.status).toBe(200);
-    const records: string[] = [];
-    for (const mount of mounts.body.data.keys as string[]) {
-      const entry = await s.request('GET', `/v1/sys/raw/auth/${mount}user/jo`, root());
-      if (entry.status === 200) records.push(entry.body.data.value);
-    }
-    expect(records).toHaveLength(1);
-    const record = records[0]!;
+    const prefix = await rawPrefix();
+    expect((await s.request('LIST', `${prefix}user/`, root())).body.data.keys).toContain('jo');
+    const entry = await s.request('GET', `${prefix}user/jo`, root());
+    expect(entry.status).toBe(200);
+    const record: string = entry.body.data.value;
     expect(record).not.toContain('jo-plaintext-pw');
     expect(record).not.toContain(Buffer.from('jo-plaintext-pw').toString('base64'));
     const parsed = JSON.parse(record);
     expect(parsed.passwordHash).toMatch(/^scrypt:16384:8:1:[A-Za-z0-9+/=]{24}:[A-Za-z0-9+/=]{44}$/);
     expect(Object.keys(parsed).sort()).toEqual(['passwordHash', 'token']);
+  });
+
+  it('refuses a login against a corrupt record like a wrong password, without running scrypt on its cost', async () => {
+    const prefix = await rawPrefix();
+    const salt = Buffer.alloc(16, 1).toString('base64');
+    const hash = Buffer.alloc(32, 2).toString('base64');
+    const corrupt = {
+      // 1 TiB of scrypt memory if it were believed.
+      huge: { passwordHash: `scrypt:1073741824:8:1:${salt}:${hash}`, token: {} },
+      nohash: { token: {} },
+      garbage: { passwordHash: 'plaintext-pw', token: {} },
+    };
+    for (const [name, record] of Object.entries(corrupt)) {
+      expect((await s.request('PUT', `${prefix}user/${name}`, { ...root(), body: { value: JSON.stringify(record) } })).status).toBe(204);
+      const res = await login(name, 'plaintext-pw');
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual(INVALID);
+    }
   });
 
   it('refuses bad fields with 400 and writes nothing', async () => {
