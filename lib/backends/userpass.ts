@@ -4,7 +4,7 @@ import { FieldData, type FieldSchemas } from '../framework/fields.js';
 import type { BackendRequest, Response } from '../core/request.js';
 import { createSerialQueue } from '../serial.js';
 import { hashPassword, MalformedPasswordHashError, verifyAgainstDummy, verifyPassword } from '../crypto/password-hash.js';
-import { EMPTY_TOKEN_PARAMS, loginOf, showTokenParams, tokenFieldSchemas, tokenParamsFrom, type TokenParams } from './token-params.js';
+import { checkLoginRenewal, EMPTY_TOKEN_PARAMS, loginOf, showTokenParams, tokenFieldSchemas, tokenParamsFrom, type TokenParams } from './token-params.js';
 import { deleteUser, listUsers, loginNameOf, readUser, userExists, usernameOf, writeUser, type UserRecord } from './userpass-users.js';
 
 /**
@@ -134,6 +134,11 @@ creates users (users/<username>) with a password and the settings of the tokens 
 a user logs in with POST login/<username> {"password": "..."} and no token. Passwords are
 stored only as scrypt hashes; usernames are case-insensitive.`,
     unauthenticated: ['login/*'],
+    renewLogin: async (login) => {
+      const name = loginNameOf(login.metadata.username ?? '');
+      const user = name === undefined ? null : await readUser(ctx.storage, name);
+      checkLoginRenewal(user?.token ?? null, login, 'user');
+    },
     paths: [
       {
         pattern: 'users',

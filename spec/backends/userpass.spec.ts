@@ -190,6 +190,24 @@ describe('userpass logins', () => {
     expect((await s.request('POST', '/v1/auth/userpass/users/nobody/policies', { ...root(), body: { policies: 'p' } })).status).toBe(404);
   });
 
+  it('renews a login token while the user is unchanged; changed policies or a deleted user refuse the renewal', async () => {
+    await createUser('rita', { password: 'pw', policies: ['p'], token_ttl: '1h' });
+    const renew = (token: string) => s.request('POST', '/v1/auth/token/renew-self', { token });
+    const first = await tokenOf('rita', 'pw');
+    expect((await renew(first)).status).toBe(200);
+    // A password change keeps the policies: renewals go on.
+    expect((await s.request('POST', '/v1/auth/userpass/users/rita/password', { ...root(), body: { password: 'pw2' } })).status).toBe(204);
+    expect((await renew(first)).status).toBe(200);
+    expect((await s.request('POST', '/v1/auth/userpass/users/rita/policies', { ...root(), body: { policies: 'p,q' } })).status).toBe(204);
+    const changed = await renew(first);
+    expect(changed.status).toBe(400);
+    expect(changed.body.errors).toEqual(["the user's policies changed since the login: log in again"]);
+    const second = await tokenOf('rita', 'pw2');
+    expect((await renew(second)).status).toBe(200);
+    expect((await s.request('DELETE', '/v1/auth/userpass/users/rita', root())).status).toBe(204);
+    expect((await renew(second)).body.errors).toEqual(['the user this token logged in as no longer exists']);
+  });
+
   it('deletes a user: its login then fails like an unknown one', async () => {
     await createUser('hal', { password: 'hal-pw' });
     expect((await login('hal', 'hal-pw')).status).toBe(200);

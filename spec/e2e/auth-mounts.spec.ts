@@ -45,7 +45,9 @@ describe('enabling an unknown type', () => {
     const s = await start();
     const auth = await s.request('POST', '/v1/sys/auth/nope', { token: s.rootToken, body: { type: 'ldap' } });
     expect(auth.status).toBe(400);
-    expect(auth.body.errors).toEqual(["unknown auth method type 'ldap': known types are test-login"]);
+    const authTypes = Object.keys(testBackends.auth).sort().join(', ');
+    expect(authTypes).toContain('test-login');
+    expect(auth.body.errors).toEqual([`unknown auth method type 'ldap': known types are ${authTypes}`]);
     const engine = await s.request('POST', '/v1/sys/mounts/nope', { token: s.rootToken, body: { type: 'vault-kv' } });
     expect(engine.status).toBe(400);
     // Built-in-only types (cubbyhole, system) are not offered.
