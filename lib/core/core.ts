@@ -12,6 +12,7 @@ import { createMountTable, type MountEntry, type MountKind } from './mounts.js';
 import { createPipeline } from './pipeline.js';
 import { createPolicyStore } from './policies.js';
 import { createRekeyer } from './rekey.js';
+import { createRateLimiter } from './quotas/rate-limit.js';
 import {
   MASTER_KEY_BYTES,
   createShareCollector,
@@ -27,7 +28,7 @@ import { createTokenBackend } from './token-backend.js';
 import { createTokenManager } from './token-manager.js';
 import { createTokenStore } from './tokens.js';
 
-export type { BackendRegistries, Core, CoreMemory, CoreOptions, CoreServices, InitResult, SealState, SealStatus } from './services.js';
+export type { BackendRegistries, Core, CoreMemory, CoreOptions, CoreServices, InitResult, RateLimitVerdict, SealState, SealStatus } from './services.js';
 
 /**
  * The core: the seal state machine, and the components that live while unsealed (mount
@@ -104,6 +105,8 @@ export function createCore(options: CoreOptions): Core {
     if (owner?.backend.revokeLease) await owner.backend.revokeLease(lease.data ?? {}, owner.storage);
   });
 
+  const rateLimiter = createRateLimiter({ barrier, mounts, isUnsealed: () => unsealed });
+
   const rekey = createRekeyer(physical, barrier, (next) => {
     sealConfig = next;
   });
@@ -125,11 +128,13 @@ export function createCore(options: CoreOptions): Core {
     await policies.setup();
     await mounts.load();
     await expiration.restore();
+    await rateLimiter.table.load();
   };
 
   const preSeal = (): void => {
     rekey.cancel();
     expiration.stop();
+    rateLimiter.table.unload();
     mounts.unload();
     policies.teardown();
     tokens.teardown();
@@ -147,6 +152,7 @@ export function createCore(options: CoreOptions): Core {
     expiration,
     rekey,
     mounts,
+    rateLimiter,
     storageType: options.storageType,
 
     state() {
@@ -247,6 +253,7 @@ export function createCore(options: CoreOptions): Core {
     },
     handleRequest: pipeline,
     answerNow: fastPath,
+    rateLimit: rateLimiter.check,
     memory() {
       const table = mounts.memory();
       const policySizes = policies.memory();
@@ -259,6 +266,7 @@ export function createCore(options: CoreOptions): Core {
           'unknown policy names': policySizes.unknown,
           'view keys': table.views,
           'plaintext cache': barrier.cacheSize(),
+          'rate-limit buckets': rateLimiter.memory(),
         },
         data: { 'lease timers': expiration.armed(), policies: policySizes.parsed, mounts: table.mounts },
       };

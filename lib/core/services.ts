@@ -6,6 +6,7 @@ import type { CacheSize, Storage } from '../storage/storage.js';
 import type { Expiration } from './expiration.js';
 import type { MountTable } from './mounts.js';
 import type { PolicyStore } from './policies.js';
+import type { RateLimiter, RateLimitVerdict } from './quotas/rate-limit.js';
 import type { Rekeyer } from './rekey.js';
 import type { Request, Response } from './request.js';
 import type { TokenManager } from './token-manager.js';
@@ -15,6 +16,8 @@ import type { TokenStore } from './tokens.js';
  * The core's shapes, apart from its construction (core.ts): what the system backend and
  * the token store drive (CoreServices), and what the server and the HTTP edge use (Core).
  */
+
+export type { RateLimitVerdict } from './quotas/rate-limit.js';
 
 export type SealState = 'uninitialized' | 'sealed' | 'unsealed';
 
@@ -68,6 +71,8 @@ export interface CoreServices {
   readonly expiration: Expiration;
   readonly rekey: Rekeyer;
   readonly mounts: MountTable;
+  /** Rate-limit quotas (sys/quotas) and the per-address buckets. */
+  readonly rateLimiter: RateLimiter;
   readonly storageType: string;
   state(): SealState;
   sealStatus(): SealStatus;
@@ -87,6 +92,11 @@ export interface Core extends CoreServices {
    * for "not here" (then call handleRequest). It never throws for a request's failure.
    */
   answerNow(req: Request): Response | null | undefined;
+  /**
+   * The rate-limit decision (quotas/rate-limit.ts), taken at the HTTP edge before the body
+   * is read: undefined to go on, else a refusal (429) or headers to add. Synchronous, no I/O.
+   */
+  rateLimit(req: Request): RateLimitVerdict | undefined;
   /** Cheap to call: every reading is a counter the cache keeps as it goes. */
   memory(): CoreMemory;
 }

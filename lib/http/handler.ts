@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, statusOf } from '../errors.js';
 import { nextRequestId } from './request-id.js';
-import type { Core } from '../core/core.js';
+import type { Core, RateLimitVerdict } from '../core/core.js';
 import type { Operation, Request, Response } from '../core/request.js';
 import type { Logger } from '../log.js';
 import { parseJsonObject, readBody, tooLarge } from './body.js';
@@ -32,6 +32,19 @@ export interface HandlerOptions {
 const PREFIX = '/v1/';
 const NO_HEADERS: HeaderList = Object.freeze([]);
 const WRITE_METHODS = new Set(['POST', 'PUT']);
+const RATE_LIMITED = 'rate limit quota exceeded';
+
+/**
+ * Bodies of refused requests up to this size are drained (node reads and drops them after
+ * the answer) so the connection stays usable; bigger ones, and bodies sent in chunks whose
+ * size is unknown, close it instead: a refusal must stay cheap.
+ */
+const DRAIN_LIMIT = 64 << 10;
+
+function worthDraining(res: ServerResponse): boolean {
+  const length = res.req.headers['content-length'];
+  return length !== undefined && Number(length) <= DRAIN_LIMIT;
+}
 
 function flag(value: string | null, name: string): boolean {
   if (value === null) return false;
@@ -186,13 +199,17 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       fail(res, err, requestId);
       return;
     }
-    if (!hasBody(req)) {
-      dispatch(res, request);
+    const withBody = hasBody(req);
+    if (withBody && declaredTooLarge(req, maxRequestSize)) {
+      // Now, not once a promise settles: node may be about to parse the next request.
+      // Framing comes before the rate limit (api.md §2), and this reads nothing either.
+      fail(res, tooLarge(maxRequestSize), requestId);
       return;
     }
-    if (declaredTooLarge(req, maxRequestSize)) {
-      // Now, not once a promise settles: node may be about to parse the next request.
-      fail(res, tooLarge(maxRequestSize), requestId);
+    const limited = core.rateLimit(request);
+    if (limited !== undefined && !admitted(res, request, limited, withBody)) return;
+    if (!withBody) {
+      dispatch(res, request);
       return;
     }
     readBody(req, maxRequestSize).then(
@@ -210,6 +227,30 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       (err: unknown) => fail(res, err, requestId),
     );
   };
+
+  /**
+   * Applies a rate-limit verdict: a refusal is answered here (429), before the body is read;
+   * an admitted request gets the X-Ratelimit-* headers when they are enabled.
+   */
+  function admitted(res: ServerResponse, request: Request, verdict: RateLimitVerdict, withBody: boolean): boolean {
+    const headers = verdict.headers;
+    if (verdict.allowed) {
+      if (headers !== undefined) {
+        res.setHeader('X-Ratelimit-Limit', String(headers.limit));
+        res.setHeader('X-Ratelimit-Remaining', String(headers.remaining));
+        res.setHeader('X-Ratelimit-Reset', String(headers.reset));
+      }
+      return true;
+    }
+    const extra = ['Retry-After', String(verdict.retryAfter)];
+    if (headers !== undefined) extra.push('X-Ratelimit-Limit', String(headers.limit), 'X-Ratelimit-Remaining', '0', 'X-Ratelimit-Reset', String(headers.reset));
+    if (withBody && !worthDraining(res)) {
+      extra.push('Connection', 'close');
+      refuseWhatFollows(res.req.socket);
+    }
+    sendErrors(res, 429, request.id, [RATE_LIMITED], extra);
+    return false;
+  }
 
   /** What node's parser lets through but HTTP/1.1 refuses: a missing Host, another major version. */
   function checkFraming(req: IncomingMessage): void {

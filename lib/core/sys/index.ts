@@ -5,6 +5,7 @@ import { VERSION } from '../../version.js';
 import { keyPaths } from './keys.js';
 import { leasePaths } from './leases.js';
 import { capabilityPaths, policyPaths } from './policy.js';
+import { quotaPaths } from './quotas.js';
 import { rawPaths } from './raw.js';
 import { rekeyPaths } from './rekey.js';
 import { mountPaths } from './mounts.js';
@@ -30,6 +31,7 @@ It is always mounted at sys/ and cannot be moved.`,
       ...capabilityPaths(core),
       ...leasePaths(core),
       ...rekeyPaths(core),
+      ...quotaPaths(core),
       ...(core.config.rawStorageEndpoint ? rawPaths(core) : []),
       {
         pattern: 'internal/specs/openapi',
