@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { httpRequest, type HttpOptions, type HttpResult } from '../helpers/http.js';
 import { testBackends } from '../helpers/login-backend.js';
+import { createGatedStorage } from '../helpers/gated-storage.js';
 import { tempDir } from '../storage/temp.js';
 
 /**
@@ -258,6 +259,22 @@ describe('sys/quotas', () => {
     // Not without a token.
     expect((await send('LIST', '/v1/sys/quotas/rate-limit')).status).toBe(401);
     expect((await send('POST', '/v1/sys/quotas/rate-limit/x', { body: { rate: 1 } })).status).toBe(401);
+  });
+
+  it('applies two partial changes made at once, each keeping the other’s field', async () => {
+    const gated = createGatedStorage();
+    server = await startTestServer({ storage: gated.storage });
+    expect((await quota('raced', { rate: 4, path: 'secret/' })).status).toBe(204);
+    const gate = gated.gate('rate-limit/raced');
+    const first = quota('raced', { burst: 9 });
+    await gate.reached;
+    // The second change starts while the first one's write is held.
+    const second = quota('raced', { block_interval: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    gate.open();
+    expect([(await first).status, (await second).status]).toEqual([204, 204]);
+    const read = await send('GET', '/v1/sys/quotas/rate-limit/raced', { token: server.rootToken });
+    expect(read.body.data).toMatchObject({ rate: 4, path: 'secret/', burst: 9, block_interval: 30 });
   });
 
   it('refuses bad input with 400 and writes nothing', async () => {

@@ -57,7 +57,12 @@ export interface QuotaTable {
   config(): QuotaConfig;
   get(name: string): RateLimitQuota | undefined;
   names(): string[];
-  put(quota: RateLimitQuota): Promise<void>;
+  /**
+   * Creates or changes a quota: `build` gets the stored one (or undefined) and answers the
+   * new one, or throws to write nothing. It runs in the table's queue, so two partial changes
+   * of one quota never start from the same state.
+   */
+  put(name: string, build: (old: RateLimitQuota | undefined) => RateLimitQuota): Promise<void>;
   delete(name: string): Promise<void>;
   setConfig(config: QuotaConfig): Promise<void>;
 }
@@ -126,11 +131,12 @@ export function createQuotaTable(barrier: Storage, forget: (key: string) => void
       return [...quotas.keys()].sort();
     },
 
-    put(quota) {
+    put(name, build) {
       return exclusive(async () => {
-        await barrier.put(QUOTA_PREFIX + quota.name, json(quota));
-        const old = quotas.get(quota.name);
-        quotas.set(quota.name, activate(quota));
+        const old = quotas.get(name);
+        const quota = { ...build(old?.quota), name };
+        await barrier.put(QUOTA_PREFIX + name, json(quota));
+        quotas.set(name, activate(quota));
         rebuild();
         if (old) forget(old.key);
       });

@@ -1,9 +1,8 @@
-import type { CacheSize } from '../../storage/storage.js';
+import type { CacheSize, Storage } from '../../storage/storage.js';
 import type { MountTable } from '../mounts.js';
 import type { Request } from '../request.js';
 import { createBucketStore, type BucketStoreOptions, type Limit } from './buckets.js';
 import { createQuotaTable, type QuotaTable } from './quotas.js';
-import type { Storage } from '../../storage/storage.js';
 
 /**
  * The rate-limit decision (api.md §2, §14), taken at the HTTP edge before the body is read

@@ -68,16 +68,17 @@ export function quotaPaths(core: CoreServices): PathSpec[] {
     const name = checkQuotaName(fields.get<string>('name'));
     const type = fields.get<string | undefined>('type');
     if (type !== undefined && type !== 'rate-limit') throw invalid("field 'type' must be \"rate-limit\"");
-    const old = table().get(name);
-    if (!fields.has('rate') && old === undefined) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'rate'");
-    const rate = fields.has('rate') ? rateOf(fields.get('rate')) : old!.rate;
-    const interval = fields.has('interval') ? fields.get<number>('interval') : (old?.interval ?? 1);
-    if (interval <= 0) throw invalid("field 'interval' must be at least one second");
-    const burst = fields.has('burst') ? fields.get<number>('burst') : fields.has('rate') || old === undefined ? Math.ceil(rate) : old.burst;
-    if (burst < 1) throw invalid("field 'burst' must be at least 1");
-    const blockInterval = fields.has('block_interval') ? fields.get<number>('block_interval') : (old?.blockInterval ?? 0);
-    const path = fields.has('path') ? checkedPath(fields.get<string>('path')) : (old?.path ?? '');
-    await table().put({ name, path, rate, interval, burst, blockInterval });
+    await table().put(name, (old) => {
+      if (!fields.has('rate') && old === undefined) throw new ApiError('ERR_MISSING_FIELD', "missing required field 'rate'");
+      const rate = fields.has('rate') ? rateOf(fields.get('rate')) : old!.rate;
+      const interval = fields.has('interval') ? fields.get<number>('interval') : (old?.interval ?? 1);
+      if (interval <= 0) throw invalid("field 'interval' must be at least one second");
+      const burst = fields.has('burst') ? fields.get<number>('burst') : fields.has('rate') || old === undefined ? Math.ceil(rate) : old.burst;
+      if (burst < 1) throw invalid("field 'burst' must be at least 1");
+      const blockInterval = fields.has('block_interval') ? fields.get<number>('block_interval') : (old?.blockInterval ?? 0);
+      const path = fields.has('path') ? checkedPath(fields.get<string>('path')) : (old?.path ?? '');
+      return { name, path, rate, interval, burst, blockInterval };
+    });
     return null;
   };
 
