@@ -217,6 +217,8 @@ describe('stored quotas', () => {
       expect((await send('POST', '/v1/sys/quotas/config', { token: server.rootToken, body: { rate_limit_exempt_paths: ['sys/health'] } })).status).toBe(204);
       const token = server.rootToken;
       expect((await send('PUT', '/v1/sys/seal', { token })).status).toBe(204);
+      // Sealed, stored quotas are gone from memory: the seal answers, not the quota.
+      for (let i = 0; i < 4; i++) expect((await send('GET', '/v1/secret/app/x', from('127.0.1.8', { token }))).status).toBe(503);
       await server.unseal();
       expect((await send('GET', '/v1/sys/quotas/rate-limit/app', { token })).body.data).toMatchObject({ path: 'secret/app/', rate: 1, interval: 3600, burst: 2 });
       await server.close();
