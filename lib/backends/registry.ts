@@ -1,5 +1,6 @@
 import type { BackendFactory } from '../framework/backend.js';
 import { createApproleBackend } from './approle/index.js';
+import { createCertBackend } from './cert/index.js';
 import { createCubbyholeBackend } from './cubbyhole.js';
 import { createKvBackend } from './kv.js';
 import { createUserpassBackend } from './userpass.js';
@@ -16,5 +17,6 @@ export const secretBackends: Record<string, BackendFactory> = {
 
 export const authBackends: Record<string, BackendFactory> = {
   approle: createApproleBackend,
+  cert: createCertBackend,
   userpass: createUserpassBackend,
 };

@@ -12,6 +12,11 @@ export type Operation = 'read' | 'create' | 'update' | 'delete' | 'list' | 'help
 export interface TlsInfo {
   /** The DER of the client certificate the peer presented, if any (not verified by the listener). */
   peerCertificate?: Buffer;
+  /**
+   * The DER of the certificates above it that node could link by issuer, nearest first
+   * (intermediates the client sent, perhaps a root): unverified, for the cert backend to check.
+   */
+  peerChain?: Buffer[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { TlsInfo, TokenMemo } from '../core/request.js';
 
 /**
@@ -33,7 +33,23 @@ function factsOf(socket: Socket): ConnectionFacts {
   const secure = socket as TLSSocket;
   if (secure.encrypted === true) {
     const peer = secure.getPeerCertificate(true);
-    tls = peer && peer.raw ? { peerCertificate: peer.raw } : {};
+    tls = peer && peer.raw ? { peerCertificate: peer.raw, peerChain: issuersOf(peer) } : {};
   }
   return { remoteAddress: socket.remoteAddress ?? '', tls, tokenMemo: { token: '', hash: '', generation: -1 } };
+}
+
+/** A chain longer than this is not one a client needs; the rest is ignored. */
+const MAX_CHAIN = 8;
+
+/** The issuers node linked above the peer's certificate; a self-signed one refers to itself. */
+function issuersOf(peer: DetailedPeerCertificate): Buffer[] {
+  const chain: Buffer[] = [];
+  let current = peer;
+  while (chain.length < MAX_CHAIN) {
+    const issuer = current.issuerCertificate as DetailedPeerCertificate | undefined;
+    if (!issuer || issuer === current || !issuer.raw || issuer.raw.equals(current.raw)) break;
+    chain.push(issuer.raw);
+    current = issuer;
+  }
+  return chain;
 }

@@ -63,6 +63,43 @@ basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
+[intermediate_ext]
+basicConstraints = critical, CA:TRUE, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[chain_client_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:app.example.com, DNS:api.example.com
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[server_auth_only_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[no_signature_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, keyAgreement
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+# For openssl ca, the one command of OpenSSL 3.0 that signs with explicit dates.
+[ca]
+default_ca = dated_ca
+[dated_ca]
+database = index.txt
+new_certs_dir = .
+serial = dated.serial
+default_md = sha256
+policy = any_name
+unique_subject = no
+copy_extensions = none
+[any_name]
+commonName = supplied
 `;
 
 const CACHE = Symbol.for('nomad-api.spec.testTls');
@@ -105,6 +142,18 @@ function signed(dir: string, name: string, subject: string, issuer: string, exte
   return files(dir, name);
 }
 
+/** Signed by `issuer` with explicit dates (`YYYYMMDDHHMMSSZ`): an expired or a not-yet-valid certificate. */
+function signedWithDates(dir: string, name: string, subject: string, issuer: string, dates: { start: string; end: string }, serial: number): CertFiles {
+  openssl(dir, ['req', '-config', 'openssl.cnf', '-new', ...NEW_KEY, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'dated.serial'), `${serial.toString(16).padStart(4, '0')}\n`);
+  openssl(dir, [
+    'ca', '-config', 'openssl.cnf', '-batch', '-notext', '-in', `${name}.csr`, '-cert', `${issuer}.crt`, '-keyfile', `${issuer}.key`,
+    '-startdate', dates.start, '-enddate', dates.end, '-extensions', 'client_ext', '-out', `${name}.crt`,
+  ]);
+  return files(dir, name);
+}
+
 function generate(): TestTls {
   const dir = mkdtempSync(join(tmpdir(), 'nomad-api-tls-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
@@ -122,6 +171,52 @@ function generate(): TestTls {
   const client = signed(dir, 'client', '/CN=test client', 'client-ca', 'client_ext', 2001);
   const untrustedClient = selfSigned(dir, 'untrusted-client', '/CN=untrusted client', 'self_client_ext');
   return { dir, ca, server, clientCa, client, untrustedClient };
+}
+
+/**
+ * More client certificates for the cert auth backend, made on first use (in the same
+ * directory, after testTls's), so specs that need only testTls do not pay for them.
+ */
+export interface CertAuthTls extends TestTls {
+  /** A CA nobody registers, and a client certificate it signed. */
+  otherCa: CertFiles;
+  otherClient: CertFiles;
+  /** Signed by `clientCa`, valid from 2020-01-01 to 2020-02-01. */
+  expiredClient: CertFiles;
+  /** Signed by `clientCa`, valid from 2099-01-01 on. */
+  futureClient: CertFiles;
+  /** Signed by `clientCa`, extended key usage serverAuth only. */
+  serverAuthClient: CertFiles;
+  /** Signed by `clientCa`, key usage keyAgreement only (no digitalSignature). */
+  noSignatureClient: CertFiles;
+  /** A CA signed by `clientCa`, and a leaf it signed with DNS names app.example.com and api.example.com. */
+  intermediateCa: CertFiles;
+  chainClient: CertFiles;
+}
+
+const CERT_AUTH_CACHE = Symbol.for('nomad-api.spec.certAuthTls');
+type CertAuthCached = { [CERT_AUTH_CACHE]?: CertAuthTls };
+
+export function certAuthTls(): CertAuthTls {
+  const cache = globalThis as CertAuthCached;
+  if (cache[CERT_AUTH_CACHE]) return cache[CERT_AUTH_CACHE];
+  const base = testTls();
+  const dir = base.dir;
+  const otherCa = selfSigned(dir, 'other-ca', '/CN=nomad-api other CA', 'ca_ext');
+  const intermediateCa = signed(dir, 'intermediate-ca', '/CN=nomad-api intermediate CA', 'client-ca', 'intermediate_ext', 2101);
+  const made: CertAuthTls = {
+    ...base,
+    otherCa,
+    otherClient: signed(dir, 'other-client', '/CN=other client', 'other-ca', 'client_ext', 3001),
+    expiredClient: signedWithDates(dir, 'expired-client', '/CN=expired client', 'client-ca', { start: '20200101000000Z', end: '20200201000000Z' }, 2002),
+    futureClient: signedWithDates(dir, 'future-client', '/CN=future client', 'client-ca', { start: '20990101000000Z', end: '20991231000000Z' }, 2003),
+    serverAuthClient: signed(dir, 'server-auth-client', '/CN=server auth client', 'client-ca', 'server_auth_only_ext', 2004),
+    noSignatureClient: signed(dir, 'no-signature-client', '/CN=no signature client', 'client-ca', 'no_signature_ext', 2005),
+    intermediateCa,
+    chainClient: signed(dir, 'chain-client', '/CN=chain client', 'intermediate-ca', 'chain_client_ext', 2102),
+  };
+  cache[CERT_AUTH_CACHE] = made;
+  return made;
 }
 
 /** The test certificates, generated on first use and shared by every spec in this process. */
