@@ -17,6 +17,11 @@ export interface TlsInfo {
    * (intermediates the client sent, perhaps a root): unverified, for the cert backend to check.
    */
   peerChain?: Buffer[];
+  /**
+   * The connection resumed an earlier TLS session: OpenSSL keeps only the peer's own
+   * certificate in a session, so `peerChain` is then empty whatever the client first sent.
+   */
+  sessionResumed?: boolean;
 }
 
 /**

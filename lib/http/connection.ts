@@ -33,7 +33,7 @@ function factsOf(socket: Socket): ConnectionFacts {
   const secure = socket as TLSSocket;
   if (secure.encrypted === true) {
     const peer = secure.getPeerCertificate(true);
-    tls = peer && peer.raw ? { peerCertificate: peer.raw, peerChain: issuersOf(peer) } : {};
+    tls = peer && peer.raw ? { peerCertificate: peer.raw, peerChain: issuersOf(peer), sessionResumed: secure.isSessionReused() } : {};
   }
   return { remoteAddress: socket.remoteAddress ?? '', tls, tokenMemo: { token: '', hash: '', generation: -1 } };
 }

@@ -71,7 +71,7 @@ export function createCertBackend(ctx: BackendContext): Backend {
     const only = fields.has('name') && fields.get<string>('name') !== '' ? certName(fields.get<string>('name')) : undefined;
     const candidates = await trustedCerts(req.storage, only);
     const { match, leaf: parsed } = verifyClientCertificate(
-      { leaf, chain: req.tls.peerChain ?? [] },
+      { leaf, chain: req.tls.peerChain ?? [], resumed: req.tls.sessionResumed },
       candidates.map((c) => c.entry),
       ctx.system.now(),
     );

@@ -28,6 +28,8 @@ export interface TrustedCert {
 export interface Presented {
   leaf: Buffer;
   chain: readonly Buffer[];
+  /** The TLS session was resumed, so the chain the client first presented is not known (TlsInfo.sessionResumed). */
+  resumed?: boolean;
 }
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -77,7 +79,11 @@ export function verifyClientCertificate(presented: Presented, trusted: readonly 
   const intermediates = presented.chain.map(parseDer).filter((c): c is ParsedCert => c !== undefined && canIssue(c, now));
   const issued = memoisedIssued();
   const matches = trusted.filter((entry) => chainsTo(leaf, entry.cert, intermediates, now, issued));
-  if (matches.length === 0) throw refused('the client certificate is not signed by a registered certificate');
+  if (matches.length === 0) {
+    // Said, so a client whose intermediates were lost knows to log in on a fresh TLS session.
+    const why = presented.resumed && presented.chain.length === 0 ? ' (on a resumed TLS session the intermediates first presented are not known: log in on a new one)' : '';
+    throw refused(`the client certificate is not signed by a registered certificate${why}`);
+  }
 
   let refusal: string | undefined;
   for (const match of matches) {

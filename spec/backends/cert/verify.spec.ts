@@ -126,7 +126,8 @@ describe('verifyClientCertificate', () => {
 
   it('checks the dates against the clock it is given', () => {
     const leaf = parseDer(derOf(certs.client))!;
-    expect(accepted(certs.client, [clientCa], [], leaf.notAfter)).toBe('client-ca');
+    // The CA was made first, perhaps a second earlier: its validity may end before the leaf's.
+    expect(accepted(certs.client, [clientCa], [], Math.min(leaf.notAfter, clientCa.cert.notAfter))).toBe('client-ca');
     expect(refusal(certs.client, [clientCa], [], leaf.notAfter + 1000).message).toBe('the client certificate has expired');
     expect(refusal(certs.client, [clientCa], [], leaf.notBefore - 1000).message).toBe('the client certificate is not valid yet');
     // The expired certificate was good in its time, but its CA was not yet valid then.
@@ -144,6 +145,14 @@ describe('verifyClientCertificate', () => {
     expect(accepted(certs.chainClient, [clientCa], [certs.intermediateCa])).toBe('client-ca');
     expect(accepted(certs.chainClient, [trust('intermediate', certs.intermediateCa)])).toBe('intermediate');
     expect(refusal(certs.chainClient, [clientCa]).message).toBe('the client certificate is not signed by a registered certificate');
+    const resumed = (() => {
+      try {
+        verifyClientCertificate({ leaf: derOf(certs.chainClient), chain: [], resumed: true }, [clientCa], NOW);
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(resumed).toMatch(/^the client certificate is not signed by a registered certificate \(on a resumed TLS session/);
     // Unrelated or non-CA certificates in the chain link nothing.
     expect(refusal(certs.chainClient, [clientCa], [certs.otherCa, certs.client]).status).toBe(401);
     expect(refusal(certs.otherClient, [clientCa], [certs.intermediateCa, certs.clientCa]).status).toBe(401);
