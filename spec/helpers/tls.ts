@@ -87,6 +87,17 @@ keyUsage = critical, keyAgreement
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[client_no_aki_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = none
+authorityKeyIdentifier = none
+[no_key_usage_ext]
+basicConstraints = critical, CA:FALSE
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 # For openssl ca, the one command of OpenSSL 3.0 that signs with explicit dates.
 [ca]
 default_ca = dated_ca
@@ -143,13 +154,13 @@ function signed(dir: string, name: string, subject: string, issuer: string, exte
 }
 
 /** Signed by `issuer` with explicit dates (`YYYYMMDDHHMMSSZ`): an expired or a not-yet-valid certificate. */
-function signedWithDates(dir: string, name: string, subject: string, issuer: string, dates: { start: string; end: string }, serial: number): CertFiles {
+function signedWithDates(dir: string, name: string, subject: string, issuer: string, dates: { start: string; end: string }, serial: number, extensions = 'client_ext'): CertFiles {
   openssl(dir, ['req', '-config', 'openssl.cnf', '-new', ...NEW_KEY, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
   writeFileSync(join(dir, 'index.txt'), '');
   writeFileSync(join(dir, 'dated.serial'), `${serial.toString(16).padStart(4, '0')}\n`);
   openssl(dir, [
     'ca', '-config', 'openssl.cnf', '-batch', '-notext', '-in', `${name}.csr`, '-cert', `${issuer}.crt`, '-keyfile', `${issuer}.key`,
-    '-startdate', dates.start, '-enddate', dates.end, '-extensions', 'client_ext', '-out', `${name}.crt`,
+    '-startdate', dates.start, '-enddate', dates.end, '-extensions', extensions, '-out', `${name}.crt`,
   ]);
   return files(dir, name);
 }
@@ -192,6 +203,16 @@ export interface CertAuthTls extends TestTls {
   /** A CA signed by `clientCa`, and a leaf it signed with DNS names app.example.com and api.example.com. */
   intermediateCa: CertFiles;
   chainClient: CertFiles;
+  /** A CA with the same subject as `clientCa` but its own key, and a leaf it signed without an authority key id: names match, signatures do not. */
+  impostorCa: CertFiles;
+  forgedClient: CertFiles;
+  /** Signed by `clientCa`: CA:FALSE and no keyUsage extension (so only its CA:FALSE says it may not issue). */
+  noKeyUsageClient: CertFiles;
+  /** Signed with the key of `noKeyUsageClient`, a leaf: no one may issue through it. */
+  leafSignedClient: CertFiles;
+  /** A CA signed by `clientCa` whose validity ended in 2020, and a current leaf it signed. */
+  expiredIntermediateCa: CertFiles;
+  expiredChainClient: CertFiles;
 }
 
 const CERT_AUTH_CACHE = Symbol.for('nomad-api.spec.certAuthTls');
@@ -214,6 +235,13 @@ export function certAuthTls(): CertAuthTls {
     noSignatureClient: signed(dir, 'no-signature-client', '/CN=no signature client', 'client-ca', 'no_signature_ext', 2005),
     intermediateCa,
     chainClient: signed(dir, 'chain-client', '/CN=chain client', 'intermediate-ca', 'chain_client_ext', 2102),
+    impostorCa: selfSigned(dir, 'impostor-ca', '/CN=nomad-api test client CA', 'ca_ext'),
+    forgedClient: signed(dir, 'forged-client', '/CN=forged client', 'impostor-ca', 'client_no_aki_ext', 4001),
+    noKeyUsageClient: signed(dir, 'no-key-usage-client', '/CN=no key usage client', 'client-ca', 'no_key_usage_ext', 2007),
+    leafSignedClient: signed(dir, 'leaf-signed-client', '/CN=leaf signed client', 'no-key-usage-client', 'client_ext', 2006),
+    expiredIntermediateCa: signedWithDates(dir, 'expired-intermediate-ca', '/CN=nomad-api expired intermediate CA', 'client-ca',
+      { start: '20200101000000Z', end: '20200201000000Z' }, 2201, 'intermediate_ext'),
+    expiredChainClient: signed(dir, 'expired-chain-client', '/CN=expired chain client', 'expired-intermediate-ca', 'client_ext', 2202),
   };
   cache[CERT_AUTH_CACHE] = made;
   return made;

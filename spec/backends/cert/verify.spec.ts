@@ -110,6 +110,8 @@ describe('verifyClientCertificate', () => {
     expect(accepted(certs.client, [clientCa])).toBe('client-ca');
     expect(accepted(certs.untrustedClient, [clientCa, trust('lone', certs.untrustedClient)])).toBe('lone');
     expect(accepted(certs.client, [trust('leaf', certs.client)])).toBe('leaf');
+    // No keyUsage extension: nothing to check there.
+    expect(accepted(certs.noKeyUsageClient, [clientCa])).toBe('client-ca');
   });
 
   it('refuses with a distinct message each: another CA, expired, not yet valid, serverAuth only, no digitalSignature', () => {
@@ -133,6 +135,21 @@ describe('verifyClientCertificate', () => {
     // The expired certificate was good in its time, but its CA was not yet valid then.
     const expired = parseDer(derOf(certs.expiredClient))!;
     expect(refusal(certs.expiredClient, [clientCa], [], expired.notBefore + 1000).message).toBe('the client certificate is not signed by a registered certificate');
+  });
+
+  it('checks signatures, not only names: a forged certificate with the CA\'s issuer name is refused', () => {
+    expect(new X509Certificate(certs.forgedClient.cert).checkIssued(new X509Certificate(certs.clientCa.cert))).toBe(true);
+    expect(refusal(certs.forgedClient, [clientCa]).message).toBe('the client certificate is not signed by a registered certificate');
+    expect(refusal(certs.forgedClient, [clientCa], [certs.impostorCa]).status).toBe(401);
+    expect(accepted(certs.forgedClient, [trust('impostor', certs.impostorCa)])).toBe('impostor');
+  });
+
+  it('issues only through CAs: not through a registered or presented leaf, nor an expired intermediate', () => {
+    expect(new X509Certificate(certs.leafSignedClient.cert).checkIssued(new X509Certificate(certs.noKeyUsageClient.cert))).toBe(true);
+    expect(refusal(certs.leafSignedClient, [trust('leaf', certs.noKeyUsageClient)]).message).toBe('the client certificate is not signed by a registered certificate');
+    expect(refusal(certs.leafSignedClient, [clientCa], [certs.noKeyUsageClient]).status).toBe(401);
+    expect(refusal(certs.expiredChainClient, [clientCa], [certs.expiredIntermediateCa]).message).toBe('the client certificate is not signed by a registered certificate');
+    expect(refusal(certs.expiredChainClient, [trust('expired', certs.expiredIntermediateCa)]).status).toBe(401);
   });
 
   it('a registered leaf vouches only for itself, not for what its key could sign', () => {
