@@ -123,6 +123,9 @@ describe('cert auth over a TLS listener that requests but does not verify client
     expect(refused.body.errors).toEqual(["the client certificate's common name is not allowed by the registered certificate"]);
     expect((await register('strict', { allowed_common_names: ['test *'] })).status).toBe(204);
     expect((await login(certs.client, { name: 'strict' })).status).toBe(200);
+    expect((await register('unicode', { certificate: certs.clientCa.cert, allowed_common_names: ['zoë *'] })).status).toBe(204);
+    expect((await login(certs.unicodeClient, { name: 'unicode' })).body.auth.metadata.common_name).toBe('zoë ✓ 証明書');
+    expect((await login(certs.client, { name: 'unicode' })).status).toBe(401);
 
     expect((await register('dns', { certificate: certs.clientCa.cert, allowed_dns_sans: ['*.example.org'] })).status).toBe(204);
     expect((await login(certs.chainClient, { name: 'dns' }, [certs.intermediateCa])).body.errors).toEqual([
@@ -170,7 +173,7 @@ describe('cert auth over a TLS listener that requests but does not verify client
     expect(after.body.data).toEqual(read.body.data);
 
     expect((await register('temp', { certificate: certs.otherCa.cert })).status).toBe(204);
-    expect((await server.request('LIST', '/v1/auth/cert/certs', { token: server.rootToken })).body.data.keys).toEqual(['client-ca', 'dns', 'lone', 'strict', 'temp']);
+    expect((await server.request('LIST', '/v1/auth/cert/certs', { token: server.rootToken })).body.data.keys).toEqual(['client-ca', 'dns', 'lone', 'strict', 'temp', 'unicode']);
     expect((await login(certs.otherClient)).body.auth.metadata.cert_name).toBe('temp');
     expect((await server.request('DELETE', '/v1/auth/cert/certs/temp', { token: server.rootToken })).status).toBe(204);
     expect((await server.request('GET', '/v1/auth/cert/certs/temp', { token: server.rootToken })).status).toBe(404);

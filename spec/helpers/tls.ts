@@ -144,7 +144,8 @@ function selfSigned(dir: string, name: string, subject: string, extensions: stri
 
 /** A key, a CSR, and a certificate signed by `issuer`. */
 function signed(dir: string, name: string, subject: string, issuer: string, extensions: string, serial: number): CertFiles {
-  openssl(dir, ['req', '-config', 'openssl.cnf', '-new', ...NEW_KEY, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
+  // -utf8: a subject is read as UTF-8 (ASCII ones are unchanged by it).
+  openssl(dir, ['req', '-config', 'openssl.cnf', '-new', '-utf8', ...NEW_KEY, '-subj', subject, '-keyout', `${name}.key`, '-out', `${name}.csr`]);
   openssl(dir, [
     'x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.crt`, '-CAkey', `${issuer}.key`,
     '-set_serial', String(serial), '-sha256', '-days', '30',
@@ -206,6 +207,8 @@ export interface CertAuthTls extends TestTls {
   /** A CA with the same subject as `clientCa` but its own key, and a leaf it signed without an authority key id: names match, signatures do not. */
   impostorCa: CertFiles;
   forgedClient: CertFiles;
+  /** Signed by `clientCa`, common name `zoë ✓ 証明書` (a UTF8String). */
+  unicodeClient: CertFiles;
   /** Signed by `clientCa`: CA:FALSE and no keyUsage extension (so only its CA:FALSE says it may not issue). */
   noKeyUsageClient: CertFiles;
   /** Signed with the key of `noKeyUsageClient`, a leaf: no one may issue through it. */
@@ -237,6 +240,7 @@ export function certAuthTls(): CertAuthTls {
     chainClient: signed(dir, 'chain-client', '/CN=chain client', 'intermediate-ca', 'chain_client_ext', 2102),
     impostorCa: selfSigned(dir, 'impostor-ca', '/CN=nomad-api test client CA', 'ca_ext'),
     forgedClient: signed(dir, 'forged-client', '/CN=forged client', 'impostor-ca', 'client_no_aki_ext', 4001),
+    unicodeClient: signed(dir, 'unicode-client', '/CN=zoë ✓ 証明書', 'client-ca', 'client_ext', 2008),
     noKeyUsageClient: signed(dir, 'no-key-usage-client', '/CN=no key usage client', 'client-ca', 'no_key_usage_ext', 2007),
     leafSignedClient: signed(dir, 'leaf-signed-client', '/CN=leaf signed client', 'no-key-usage-client', 'client_ext', 2006),
     expiredIntermediateCa: signedWithDates(dir, 'expired-intermediate-ca', '/CN=nomad-api expired intermediate CA', 'client-ca',

@@ -98,7 +98,7 @@ function commonNameOf(der: Uint8Array, name: DerNode): string {
   return found;
 }
 
-/** The DirectoryString forms: UTF8String, PrintableString, IA5String, T61String, BMPString. */
+/** The DirectoryString forms: UTF8String, PrintableString, IA5String, T61String, BMPString, UniversalString. */
 function stringOf(bytes: Buffer, tag: number): string {
   switch (tag) {
     case 0x0c:
@@ -112,6 +112,13 @@ function stringOf(bytes: Buffer, tag: number): string {
       const swapped = Buffer.from(bytes);
       swapped.swap16();
       return swapped.toString('utf16le');
+    }
+    case 0x1c: {
+      if (bytes.length % 4 !== 0) throw new DerError('bad UniversalString');
+      const points: number[] = [];
+      for (let i = 0; i < bytes.length; i += 4) points.push(bytes.readUInt32BE(i));
+      if (points.some((p) => p > 0x10ffff)) throw new DerError('bad UniversalString');
+      return String.fromCodePoint(...points);
     }
     default:
       throw new DerError('unsupported string type');

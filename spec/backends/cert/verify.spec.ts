@@ -50,6 +50,7 @@ describe('certificate details read from the DER', () => {
     expect(certDetails(derOf(certs.chainClient)).dnsSans).toEqual(['app.example.com', 'api.example.com']);
     expect(opensslExtension(certs.chainClient, 'subjectAltName')).toBe('DNS:app.example.com, DNS:api.example.com');
     expect(certDetails(derOf(certs.untrustedClient)).authorityKeyId).toBe('');
+    expect(certDetails(derOf(certs.unicodeClient)).commonName).toBe('zoë ✓ 証明書');
   });
 
   it('metadata names the certificate as Vault does (decimal serial)', () => {
