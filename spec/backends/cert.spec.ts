@@ -102,6 +102,19 @@ describe('cert auth over a TLS listener that requests but does not verify client
     }
   });
 
+  it('renews a login token while its registration grants the same policies, and not once it is gone', async () => {
+    expect((await register('renewing', { certificate: certs.untrustedClient.cert, token_policies: ['p'], ttl: '1h' })).status).toBe(204);
+    const res = await login(certs.untrustedClient, { name: 'renewing' });
+    expect(res.status).toBe(200);
+    const token = res.body.auth.client_token as string;
+    const renew = () => server.request('POST', '/v1/auth/token/renew-self', { token });
+    expect((await renew()).status).toBe(200);
+    expect((await server.request('DELETE', '/v1/auth/cert/certs/renewing', { token: server.rootToken })).status).toBe(204);
+    const refused = await renew();
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual(['the certificate this token logged in as no longer exists']);
+  });
+
   it('logs in a registered leaf as itself, with its display name', async () => {
     const res = await login(certs.untrustedClient);
     expect(res.status).toBe(200);

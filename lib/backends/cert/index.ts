@@ -3,7 +3,7 @@ import { defineBackend, type Backend, type BackendContext } from '../../framewor
 import type { FieldData, FieldSchemas } from '../../framework/fields.js';
 import type { BackendRequest, Response } from '../../core/request.js';
 import { createSerialQueue } from '../../serial.js';
-import { loginOf, showTokenParams, tokenFieldSchemas, tokenParamsFrom, EMPTY_TOKEN_PARAMS } from '../token-params.js';
+import { checkLoginRenewal, loginOf, showTokenParams, tokenFieldSchemas, tokenParamsFrom, EMPTY_TOKEN_PARAMS } from '../token-params.js';
 import { certName, deleteRecord, listNames, readRecord, trustedCerts, writeRecord, type CertRecord } from './store.js';
 import { certMetadata, parsePem, verifyClientCertificate } from './verify.js';
 
@@ -89,6 +89,11 @@ at the handshake. Register CA certificates (whose signed certificates may log in
 certificates (which log in as themselves) under certs/<name>, with the token settings a
 login through them gets; then POST login over TLS with the client certificate.`,
     unauthenticated: ['login'],
+    // The registration the login matched must still exist and grant the same policies.
+    renewLogin: async (login, storage) => {
+      const record = login.metadata.cert_name ? await readRecord(storage, login.metadata.cert_name) : null;
+      checkLoginRenewal(record?.token ?? null, login, 'certificate');
+    },
     paths: [
       {
         pattern: 'certs/:name',
