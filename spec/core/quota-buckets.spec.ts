@@ -78,13 +78,28 @@ describe('token buckets', () => {
 
   it('treats an IPv4-mapped IPv6 address as the IPv4 address', () => {
     expect(clientAddressOf('::ffff:127.0.0.1')).toBe('127.0.0.1');
-    expect(clientAddressOf('::ffff:abcd')).toBe('::ffff:abcd');
-    expect(clientAddressOf('::1')).toBe('::1');
+    expect(clientAddressOf('::ffff:abcd')).toBe('0:0:0:0::/64');
     const { store } = clockStore();
     const l = limit(1, 1);
     expect(store.take('q ', l, '::ffff:192.0.2.7').allowed).toBe(true);
     expect(store.take('q ', l, '192.0.2.7').allowed).toBe(false);
     expect(store.size().entries).toBe(1);
+  });
+
+  it('counts an IPv6 client by its /64, however it writes its address', () => {
+    expect(clientAddressOf('2001:db8:1:2:a:b:c:d')).toBe('2001:db8:1:2::/64');
+    expect(clientAddressOf('2001:0DB8:0001:0002::1')).toBe('2001:db8:1:2::/64');
+    expect(clientAddressOf('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientAddressOf('::1')).toBe('0:0:0:0::/64');
+    expect(clientAddressOf('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(clientAddressOf('2001:db8:1:3::1')).not.toBe(clientAddressOf('2001:db8:1:2::1'));
+    // Not an address: kept whole (it still gets a bucket of its own).
+    expect(clientAddressOf('1:2:3')).toBe('1:2:3');
+    const { store } = clockStore();
+    const l = limit(1, 1);
+    expect(store.take('q ', l, '2001:db8:1:2::1').allowed).toBe(true);
+    expect(store.take('q ', l, '2001:db8:1:2:ffff::9').allowed).toBe(false);
+    expect(store.take('q ', l, '2001:db8:1:3::1').allowed).toBe(true);
   });
 });
 

@@ -68,9 +68,30 @@ const BUCKET_BYTES = 160;
 /** The longest key: a limit key (short) plus an IPv6 address with a zone. */
 const MAX_KEY_CHARS = 80;
 
-/** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) and `10.0.0.1` are one client. */
+/**
+ * Who a bucket is for. `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) and
+ * `10.0.0.1` are one client. An IPv6 client is its /64: one host is routinely given a whole
+ * /64, so counting single IPv6 addresses would let it pick a fresh bucket (and push real
+ * clients' buckets out of the table) for every request.
+ */
 export function clientAddressOf(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.', 7) ? address.slice(7) : address;
+  if (address.startsWith('::ffff:') && address.includes('.', 7)) return address.slice(7);
+  return address.includes(':') ? ipv6Network64(address) : address;
+}
+
+/** `2001:db8:1:2:a:b:c:d` → `2001:db8:1:2::/64`; what cannot be read is kept whole. */
+function ipv6Network64(address: string): string {
+  const zone = address.indexOf('%');
+  const bare = zone === -1 ? address : address.slice(0, zone);
+  // An embedded IPv4 tail (`::1.2.3.4`) sits in the last 32 bits: outside the /64.
+  const halves = bare.split('::');
+  if (halves.length > 2) return address;
+  const head = halves[0] === '' ? [] : halves[0]!.split(':');
+  const tail = halves.length === 2 ? (halves[1] === '' ? [] : halves[1]!.split(':')) : [];
+  const groups = halves.length === 2 ? [...head, ...Array<string>(Math.max(0, 8 - head.length - tail.length)).fill('0'), ...tail] : head;
+  const network = groups.slice(0, 4);
+  if (network.length < 4 || network.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return address;
+  return `${network.map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 export function createBucketStore(options: BucketStoreOptions = {}): BucketStore {
