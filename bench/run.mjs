@@ -11,6 +11,7 @@ import { benchmark as storage } from './storage-run.mjs';
 import { benchmark as inproc } from './inproc.mjs';
 import { benchmark as edge } from './edge.mjs';
 import { benchmark as bisect } from './bisect.mjs';
+import { benchmark as auth } from './auth.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { serverNode } from './lib/devserver.mjs';
 import { machineInfo } from './lib/machine.mjs';
@@ -19,7 +20,7 @@ import { stopAll } from './lib/proc.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
 // bisect (onlyWhenAsked) is a diagnostic, not part of the full run: `--only=bisect` runs it.
-const BENCHMARKS = [read, inproc, acl, cold, storage, edge, bisect];
+const BENCHMARKS = [read, inproc, acl, cold, storage, edge, auth, bisect];
 
 /**
  * bisect's own options, taken out of argv before lib/options.mjs sees it (that parser knows
