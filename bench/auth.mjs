@@ -7,8 +7,11 @@
 //                   the built-in login limit: after the burst nearly every answer is a 429,
 //                   decided before the body is parsed; the few let through (10 a second) are
 //                   cheap 400s, so the figure is the refusal's cost;
+//   rejected-get    the same refusal for a GET (no request body);
 //   read            GET secret/foo with the root token (a cached kv read), measured in the same
-//                   rounds, alternating with `rejected`: a rejection may not cost more.
+//                   rounds, alternating with the refusals: a rejection may not cost more;
+//   bare-post, bare-get  bench/bare-server.mjs --refuse: node:http answering the same 429 and
+//                   nothing else, for how much of a refusal is node's own.
 // Figures: req/s and the server's CPU time per request (utime + stime from /proc/<pid>/stat
 // over the wrk run ÷ requests completed). Then, in a child process with --expose-gc, the
 // memory of the bucket table after 100,000 distinct limited addresses.
@@ -23,6 +26,7 @@ import { request } from './lib/net.mjs';
 import { assertClean } from './lib/rounds.mjs';
 import { median } from './lib/stats.mjs';
 import { runWrk } from './lib/wrk.mjs';
+import { spawnTracked, stopChild, waitForOutput } from './lib/proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT_TOKEN = 'bench-root-token';
@@ -50,12 +54,7 @@ async function prepare(server) {
   return { roleId, secretId };
 }
 
-/** A POST of `body`; with `countStatuses`, wrk also prints how many answers were 429 (wrk -t1). */
-function postScript(dir, name, body, countStatuses = false) {
-  const file = path.join(dir, `${name}.lua`);
-  let lua = `wrk.method = "POST"\nwrk.body = '${JSON.stringify(body)}'\nwrk.headers["Content-Type"] = "application/json"\n`;
-  if (countStatuses) {
-    lua += `local threads = {}
+const COUNT_STATUSES = `local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) limited = 0; other = 0 end
 function response(status, headers, body) if status == 429 then limited = limited + 1 else other = other + 1 end end
@@ -63,8 +62,19 @@ function done(summary, latency, requests)
   for _, t in ipairs(threads) do io.write(string.format("statuses: 429=%d other=%d\\n", t:get("limited"), t:get("other"))) end
 end
 `;
-  }
-  writeFileSync(file, lua);
+
+/** A POST of `body`; with `countStatuses`, wrk also prints how many answers were 429 (wrk -t1). */
+function postScript(dir, name, body, countStatuses = false) {
+  const file = path.join(dir, `${name}.lua`);
+  const lua = `wrk.method = "POST"\nwrk.body = '${JSON.stringify(body)}'\nwrk.headers["Content-Type"] = "application/json"\n`;
+  writeFileSync(file, countStatuses ? lua + COUNT_STATUSES : lua);
+  return file;
+}
+
+/** A GET, counting the 429 answers. */
+function statusScript(dir, name) {
+  const file = path.join(dir, `${name}.lua`);
+  writeFileSync(file, COUNT_STATUSES);
   return file;
 }
 
@@ -73,19 +83,24 @@ export async function benchAuth(opts, log = console.log) {
   const node = serverNode(opts.node);
   const dir = mkdtempSync(path.join(tmpdir(), 'nomad-auth-'));
   const server = await startDevServer({ rootToken: ROOT_TOKEN, node: node.path });
+  const bare = spawnTracked(node.path, [path.join(HERE, 'bare-server.mjs'), '--refuse']);
   try {
+    const bareUrl = (await waitForOutput(bare, /listening (http:\/\/\S+)/))[1];
     const { roleId, secretId } = await prepare(server);
     const scenarios = {
       // scrypt runs on libuv's pool (4 threads): a few connections keep it busy.
       'userpass-login': { path: '/v1/auth/userpass/login/bench', connections: 4, script: postScript(dir, 'userpass', { password: PASSWORD }), expect: 'ok' },
       'approle-login': { path: '/v1/auth/approle/login', connections: 4, script: postScript(dir, 'approle', { role_id: roleId, secret_id: secretId }), expect: 'ok' },
       rejected: { path: '/v1/auth/limited/login', connections: opts.connections, script: postScript(dir, 'rejected', { role_id: 'none', secret_id: 'none' }, true), expect: 'refused' },
+      'rejected-get': { path: '/v1/auth/limited/login', connections: opts.connections, script: statusScript(dir, 'rejected-get'), expect: 'refused' },
       read: { path: '/v1/secret/foo', connections: opts.connections, headers: { 'X-Nomad-Token': ROOT_TOKEN }, expect: 'ok' },
+      'bare-post': { base: bareUrl, pid: bare.child.pid, path: '/', connections: opts.connections, script: postScript(dir, 'bare-post', { role_id: 'none', secret_id: 'none' }, true), expect: 'refused' },
+      'bare-get': { base: bareUrl, pid: bare.child.pid, path: '/', connections: opts.connections, script: statusScript(dir, 'bare-get'), expect: 'refused' },
     };
     const measure = async (name, seconds) => {
       const s = scenarios[name];
-      const meter = cpuMeter(server.handle.child.pid);
-      const r = await runWrk(`${server.url}${s.path}`, { connections: s.connections, duration: seconds, headers: s.headers, script: s.script });
+      const meter = cpuMeter(s.pid ?? server.handle.child.pid);
+      const r = await runWrk(`${s.base ?? server.url}${s.path}`, { connections: s.connections, duration: seconds, headers: s.headers, script: s.script });
       const { cpuUs } = meter(r.requests);
       if (cpuUs === null) throw new Error(`auth ${name}: no CPU time from /proc/<pid>/stat (this benchmark needs Linux)`);
       let refusedShare;
@@ -100,7 +115,7 @@ export async function benchAuth(opts, log = console.log) {
       return { rps: r.rps, requests: r.requests, cpuUs, refusedShare };
     };
     const results = Object.fromEntries(Object.keys(scenarios).map((n) => [n, []]));
-    const groups = [['userpass-login'], ['approle-login'], ['rejected', 'read']];
+    const groups = [['userpass-login'], ['approle-login'], ['rejected', 'rejected-get', 'read', 'bare-post', 'bare-get']];
     for (const group of groups) {
       for (const name of group) await measure(name, warmup);
       for (let i = 1; i <= rounds; i++) {
@@ -118,6 +133,7 @@ export async function benchAuth(opts, log = console.log) {
     const memory = JSON.parse(execFileSync(node.path, ['--expose-gc', path.join(HERE, 'quota-memory-child.mjs'), `--addresses=100000`], { cwd: REPO_ROOT, encoding: 'utf8' }));
     return { summary, memory, scrypt: memory.scrypt, rounds, duration, node: node.version };
   } finally {
+    await stopChild(bare);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -137,9 +153,16 @@ export const benchmark = {
     return [
       { what: `auth userpass login (scrypt N=${c.N}, r=${c.r}, p=${c.p})`, result: `${Math.round(s['userpass-login'].rps)} logins/s · ${(s['userpass-login'].cpuUs / 1000).toFixed(1)} ms CPU each` },
       { what: 'auth approle login', result: `${Math.round(s['approle-login'].rps)} logins/s · ${us(s['approle-login'].cpuUs)} CPU each` },
+      { what: 'auth cached kv read (CPU per request)', result: `${us(s.read.cpuUs)} · ${Math.round(s.read.rps).toLocaleString('en-US')} req/s` },
       {
-        what: 'auth 429 rejection vs cached kv read (CPU per request)',
-        result: `${us(s.rejected.cpuUs)} vs ${us(s.read.cpuUs)} · ${Math.round(s.rejected.rps).toLocaleString('en-US')} vs ${Math.round(s.read.rps).toLocaleString('en-US')} req/s`,
+        what: 'auth 429 of a GET (CPU per request)',
+        result: `${us(s['rejected-get'].cpuUs)} · ${Math.round(s['rejected-get'].rps).toLocaleString('en-US')} req/s (bare node:http's 429: ${us(s['bare-get'].cpuUs)})`,
+        target: 'rejection ≤ read',
+        met: s['rejected-get'].cpuUs <= s.read.cpuUs,
+      },
+      {
+        what: 'auth 429 of a login POST (CPU per request)',
+        result: `${us(s.rejected.cpuUs)} · ${Math.round(s.rejected.rps).toLocaleString('en-US')} req/s (bare node:http's 429 of the same POST: ${us(s['bare-post'].cpuUs)})`,
         target: 'rejection ≤ read',
         met: s.rejected.cpuUs <= s.read.cpuUs,
       },

@@ -3,6 +3,8 @@
 // with a JSON body of a given size. Run as a child process by bench/read.mjs:
 //   node bench/bare-server.mjs --body-bytes=178 [--port=0] [--host=127.0.0.1]
 // Prints "listening http://HOST:PORT" on stdout once ready; SIGTERM/SIGINT stop it.
+// With --refuse, it answers every request (any method, body unread) as nomad-api answers a
+// rate-limited one: 429, Retry-After and the error body (bench/auth.mjs's baseline).
 import http from 'node:http';
 
 const arg = (name, def) => {
@@ -22,7 +24,16 @@ if (!Number.isInteger(bodyBytes) || bodyBytes < prefix.length + suffix.length) {
 }
 const body = Buffer.from(prefix + 'x'.repeat(bodyBytes - prefix.length - suffix.length) + suffix);
 
+const refuse = process.argv.includes('--refuse');
+const refusal = JSON.stringify({ errors: ['rate limit quota exceeded'] });
+const refusalHeaders = ['Cache-Control', 'no-store', 'X-Request-Id', 'bare', 'Retry-After', '1', 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(refusal))];
+
 const server = http.createServer((req, res) => {
+  if (refuse) {
+    res.writeHead(429, refusalHeaders);
+    res.end(refusal, 'utf8');
+    return;
+  }
   if (req.method !== 'GET') {
     res.writeHead(405, { 'Content-Length': 0 });
     res.end();
