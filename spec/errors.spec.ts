@@ -57,3 +57,16 @@ describe('the version', () => {
     expect(pkg.dependencies ?? {}).toEqual({});
   });
 });
+
+describe('ApiError stacks', () => {
+  it('captures no stack for a 4xx (answered, never logged with one) and keeps one for a 5xx', () => {
+    const limit = Error.stackTraceLimit;
+    const refusal = new ApiError('ERR_PERMISSION_DENIED', 'permission denied');
+    expect(refusal.stack).toBe('ApiError: permission denied');
+    const internal = new ApiError('ERR_STORAGE', 'storage failed');
+    expect(internal.stack?.split('\n').length).toBeGreaterThan(1);
+    expect(internal.stack).toContain('errors.spec.ts');
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(refusal).toBeInstanceOf(Error);
+  });
+});
