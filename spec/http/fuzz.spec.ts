@@ -57,6 +57,11 @@ async function startFixture(useTls: boolean, listener: Partial<ListenerConfig> =
   await ok('PUT', '/v1/sys/policy/fuzz-limited', { policy: LIMITED_POLICY });
   const limited = (await ok('POST', '/v1/auth/token/create', { policies: ['fuzz-limited'] })).auth.client_token as string;
   for (const [path, body] of markerSeeds()) await ok('POST', `/v1/${path}`, body);
+  // The auth methods, so their routes (logins included) are in the OpenAPI document fuzzed.
+  for (const type of ['userpass', 'approle', 'cert']) await ok('POST', `/v1/sys/auth/${type}`, { type });
+  await ok('POST', '/v1/auth/userpass/users/fz', { password: 'fz', policies: ['fuzz-limited'] });
+  await ok('POST', '/v1/auth/approle/role/fz', { policies: ['fuzz-limited'] });
+  await ok('POST', '/v1/auth/cert/certs/fz', { certificate: certs.clientCa.cert, policies: ['fuzz-limited'] });
   const fresh = useTls ? new https.Agent({ keepAlive: false, ca: certs.ca.cert }) : new http.Agent({ keepAlive: false });
   return { server, root, limited, fresh };
 }
