@@ -34,6 +34,8 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     if (sealGate(req, deps.isUnsealed()) !== 'open') return undefined;
     const route = mounts.route(req.path);
     if (route === undefined || route.mount.backend.isUnauthenticated(route.path)) return undefined;
+    // Kept for the request metrics (no allocation: the routing result is reused).
+    req.routed = route;
     const entry = tokens.cached(req.clientToken, req.tokenMemo);
     // A token with counted uses must be counted (and saved) by the pipeline.
     if (entry === undefined || entry.numUses !== 0 || !tokenUsable(entry, req.remoteAddress)) return undefined;

@@ -56,6 +56,16 @@ export interface Request {
   unsupportedMethod?: string;
   /** The connection's token memo (see TokenMemo); absent for in-process requests. */
   tokenMemo?: TokenMemo;
+  /** When the edge took the request (metrics/clock.ts ticks): its latency, for the metrics. */
+  receivedAt?: number;
+  /** Where the core routed it (mounts.ts RouteResult), set by the core for the metrics' route label. */
+  routed?: RoutedTo;
+}
+
+/** The part of a routing result the request metrics read: the mount point and the backend's route pattern. */
+export interface RoutedTo {
+  readonly mount: { readonly entry: { readonly path: string }; readonly backend: { patternOf(path: string): string | undefined } };
+  readonly path: string;
 }
 
 /** Who is calling, as established by core from the client token. */
@@ -154,6 +164,8 @@ export interface Response {
   /** Overrides the status (sys/health's 429/501/503 with a body). */
   status?: number;
   headers?: Record<string, string>;
+  /** A body that is not JSON (sys/metrics' Prometheus text), sent as it is with its type. */
+  text?: { body: string; contentType: string };
   /** A login answer: the edge sets the `token` cookie (api.md §4). Set by the pipeline only. */
   setCookie?: boolean;
 }
