@@ -56,8 +56,10 @@ export interface Request {
   unsupportedMethod?: string;
   /** The connection's token memo (see TokenMemo); absent for in-process requests. */
   tokenMemo?: TokenMemo;
-  /** When the edge took the request (metrics/clock.ts ticks): its latency, for the metrics. */
+  /** When the edge took the request (metrics/clock.ts ticks), or UNTIMED: its latency, for the metrics. */
   receivedAt?: number;
+  /** How many requests its latency stands for in the histogram (metrics/clock.ts: sampling). */
+  timeWeight?: number;
   /** Where the core routed it (mounts.ts RouteResult), set by the core for the metrics' route label. */
   routed?: RoutedTo;
 }

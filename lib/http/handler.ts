@@ -12,7 +12,7 @@ import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
 import { envelopeJson, sendErrors, sendJson, sendText, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
-import { sampledTicks, ticks } from '../metrics/clock.js';
+import { SAMPLE_MEAN, sampledTicks, ticks, UNTIMED } from '../metrics/clock.js';
 import { requestFinished } from './request-log.js';
 
 /**
@@ -125,8 +125,8 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   // Most requests are not timed (metrics/clock.ts); with debug lines, which show each one's duration, all are.
   const timeAll = logger.enabled('debug');
 
-  /** `request` is undefined when it failed before it could be parsed; `start` is when it arrived. */
-  const fail = (res: ServerResponse, err: unknown, requestId: string, request: Request | undefined, start: number): void => {
+  /** `request` is undefined when it failed before it could be parsed. */
+  const fail = (res: ServerResponse, err: unknown, requestId: string, request: Request | undefined): void => {
     // The edge answered already (a refused connection: client-error.ts) and aborted the body.
     if (res.headersSent) return;
     const status = statusOf(err);
@@ -134,7 +134,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       logger.error('request failed', { request_id: requestId, error: err });
       options.onInternalError?.(err, requestId);
       sendErrors(res, 500, requestId, ['internal error']);
-      finished(res, request, requestId, 500, start);
+      finished(res, request, requestId, 500);
       return;
     }
     const apiError = err as ApiError;
@@ -143,7 +143,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     if (apiError.code === 'ERR_BODY_TOO_LARGE') extra = [...extra, 'Connection', 'close'];
     if (extra.some((name, i) => i % 2 === 0 && name.toLowerCase() === 'connection')) refuseWhatFollows(res.req.socket);
     sendErrors(res, status, requestId, [apiError.message], extra);
-    finished(res, request, requestId, status, start);
+    finished(res, request, requestId, status);
   };
 
   const answer = (res: ServerResponse, request: Request, response: Response | null): void => {
@@ -151,17 +151,17 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     if (response === null) {
       if (request.operation === 'read' || request.operation === 'list') {
         sendErrors(res, 404, request.id, [`no value found at '${request.path}'`], extra);
-        finished(res, request, request.id, 404, request.receivedAt!);
+        finished(res, request, request.id, 404);
       } else {
         sendJson(res, 204, request.id, undefined, extra);
-        finished(res, request, request.id, 204, request.receivedAt!);
+        finished(res, request, request.id, 204);
       }
       return;
     }
     const status = response.status ?? 200;
     if (response.text !== undefined) {
       sendText(res, status, request.id, response.text.body, response.text.contentType, extra);
-      finished(res, request, request.id, status, request.receivedAt!);
+      finished(res, request, request.id, status);
       return;
     }
     if (response.setCookie && response.auth) {
@@ -170,15 +170,22 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     const body = response.raw ? JSON.stringify(response.data ?? {}) : response.topLevel ? topLevelJson(request.id, response) : envelopeJson(request.id, response);
     sendJson(res, status, request.id, body, extra);
-    finished(res, request, request.id, status, request.receivedAt!);
+    finished(res, request, request.id, status);
   };
 
   const reply = (res: ServerResponse, request: Request, response: Response | null): void => {
     try {
       answer(res, request, response);
     } catch (err) {
-      fail(res, err, request.id, request, request.receivedAt!);
+      fail(res, err, request.id, request);
     }
+  };
+
+  /** From here on the request is timed whatever the sampling said: it is not a fast-path answer. */
+  const timeFully = (request: Request): void => {
+    if (request.timeWeight === 1 && request.receivedAt !== UNTIMED) return;
+    if (request.receivedAt === UNTIMED) request.receivedAt = ticks();
+    request.timeWeight = 1;
   };
 
   /**
@@ -192,16 +199,17 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       now = core.answerNow(request);
     } catch (err) {
       // The fast path steps aside for every request failure: this is a bug, answered 500.
-      fail(res, err, request.id, request, request.receivedAt!);
+      fail(res, err, request.id, request);
       return;
     }
     if (now !== undefined) {
       reply(res, request, now);
       return;
     }
+    timeFully(request);
     core.handleRequest(request).then(
       (response) => reply(res, request, response),
-      (err: unknown) => fail(res, err, request.id, request, request.receivedAt!),
+      (err: unknown) => fail(res, err, request.id, request),
     );
   };
 
@@ -210,21 +218,24 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   return (req, res) => {
     // Behind an answer that closes the connection: never run, never answered (client-error.ts).
     if (arrivedAfterRefusal(req.socket)) return;
+    // Timed: every request with debug lines on, else about one in SAMPLE_MEAN here and every one
+    // that goes on to the pipeline or sends a body (timeFully). metrics/clock.ts says why.
     const start = timeAll ? ticks() : sampledTicks();
     const requestId = nextRequestId();
     let request: Request;
     try {
       checkFraming(req);
-      request = parseRequest(req, requestId, req.method === LIST_STAND_IN && takeListMark(req), start);
+      request = parseRequest(req, requestId, req.method === LIST_STAND_IN && takeListMark(req), start, timeAll || start === UNTIMED ? 1 : SAMPLE_MEAN);
     } catch (err) {
-      fail(res, err, requestId, undefined, start);
+      fail(res, err, requestId, undefined);
       return;
     }
     const withBody = hasBody(req);
+    if (withBody) timeFully(request);
     if (withBody && declaredTooLarge(req, maxRequestSize)) {
       // Now, not once a promise settles: node may be about to parse the next request.
       // Framing comes before the rate limit (api.md §2), and this reads nothing either.
-      fail(res, tooLarge(maxRequestSize), requestId, request, start);
+      fail(res, tooLarge(maxRequestSize), requestId, request);
       return;
     }
     const limited = core.rateLimit(request);
@@ -240,12 +251,12 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
           // (A LIST arrives here as GET: its request line was rewritten.)
           if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, jsonLimits);
         } catch (err) {
-          fail(res, err, requestId, request, start);
+          fail(res, err, requestId, request);
           return;
         }
         dispatch(res, request);
       },
-      (err: unknown) => fail(res, err, requestId, request, start),
+      (err: unknown) => fail(res, err, requestId, request),
     );
   };
 
@@ -273,7 +284,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     core.metrics.rateLimited.inc();
     // Refused before the core routed it: routed here, so the 429 is counted under its route.
     request.routed = core.mounts.route(request.path);
-    finished(res, request, request.id, 429, request.receivedAt!);
+    finished(res, request, request.id, 429);
     return false;
   }
 
@@ -288,7 +299,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   }
 
   /** The core Request for a node request, body aside (its data is filled in once read); throws on a bad path or query. */
-  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean, receivedAt: number): Request {
+  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean, receivedAt: number, timeWeight: number): Request {
     const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -327,6 +338,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       tls: connection.tls,
       tokenMemo: connection.tokenMemo,
       receivedAt,
+      timeWeight,
       // Set by the core once routed; declared here so every Request has one shape.
       routed: undefined,
     };

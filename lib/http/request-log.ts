@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import type { Request } from '../core/request.js';
+import type { Request, RoutedTo } from '../core/request.js';
 import type { Logger } from '../log.js';
-import type { ServerMetrics } from '../metrics/server-metrics.js';
+import type { RouteSlot, ServerMetrics } from '../metrics/server-metrics.js';
 import { secondsSince, UNTIMED } from '../metrics/clock.js';
 import { loggedPath } from './redact.js';
 
@@ -12,7 +12,8 @@ import { loggedPath } from './redact.js';
  * search; the log line is built only when debug is on.
  */
 
-export type RequestFinished = (res: ServerResponse, request: Request | undefined, requestId: string, status: number, start: number) => void;
+/** `request` is undefined for one refused before it could be parsed: counted, not timed. */
+export type RequestFinished = (res: ServerResponse, request: Request | undefined, requestId: string, status: number) => void;
 
 /** The path part of the request target, percent-decoded, redacted (redact.ts). The query is dropped: it may hold anything. */
 function pathForLog(target: string | undefined): string {
@@ -29,16 +30,28 @@ function pathForLog(target: string | undefined): string {
 }
 
 export function requestFinished(metrics: ServerMetrics, logger: Logger): RequestFinished {
-  return (res, request, requestId, status, start) => {
-    const routed = request?.routed;
-    const slot = routed === undefined ? metrics.routeSlot(undefined, undefined) : metrics.routeSlot(routed.mount.entry.path, routed.mount.backend.patternOf(routed.path));
-    if (start === UNTIMED) {
-      slot.count(status);
-      return;
-    }
-    const seconds = secondsSince(start);
+  // The last route's slot: a run of requests for one path (a hot secret) skips the lookups.
+  // Both keys are compared by identity in practice: the mount object, and the path string
+  // the mount table's memo hands out for that path.
+  let lastMount: RoutedTo['mount'] | undefined;
+  let lastPath = '';
+  let lastSlot: RouteSlot | undefined;
+  const slotOf = (routed: RoutedTo | undefined): RouteSlot => {
+    if (routed === undefined) return metrics.routeSlot(undefined, undefined);
+    const mount = routed.mount;
+    if (mount === lastMount && routed.path === lastPath) return lastSlot!;
+    lastSlot = metrics.routeSlot(mount.entry.path, mount.backend.patternOf(routed.path));
+    lastMount = mount;
+    lastPath = routed.path;
+    return lastSlot;
+  };
+  return (res, request, requestId, status) => {
+    const slot = slotOf(request?.routed);
     slot.count(status);
-    slot.time(seconds);
+    const start = request?.receivedAt ?? UNTIMED;
+    if (start === UNTIMED) return;
+    const seconds = secondsSince(start);
+    slot.time(seconds, request!.timeWeight ?? 1);
     if (!logger.enabled('debug')) return;
     const req = res.req as ServerResponse['req'] | undefined;
     logger.debug('request', {

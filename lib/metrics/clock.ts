@@ -1,11 +1,12 @@
 /**
- * The request clock for latencies. Reading node's clock costs about 45 ns, and a request
+ * The request clock for latencies. Reading node's clock costs 45 ns or more, and a request
  * needs two readings: on the hot cached read (well under a microsecond of work) that alone
- * would be a sixth of its cost. So latencies are sampled: about one request in
- * SAMPLE_EVERY, picked at random (a random pick cannot fall into step with a client that
- * cycles through a fixed set of paths), is timed; every request is still counted. The
- * histograms' `_count` is then the number of timed requests, and their quantiles and mean
- * are those of an unbiased sample.
+ * would be a sixth of its cost. So the fast path's answers are sampled: about one in
+ * SAMPLE_MEAN, at random gaps (a random gap cannot fall into step with a client that cycles
+ * through a fixed set of paths), is timed, and its observation weighs SAMPLE_MEAN in the
+ * histogram, so that bucket counts, `_sum` and `_count` stay unbiased estimates of the
+ * whole traffic. Every request that goes on to the pipeline, or sends a body, is timed
+ * (weight 1): it costs microseconds, the clock is noise there. Every request is counted.
  *
  * Readings are microseconds wrapped to 30 bits, so each is a small integer: V8 keeps those
  * inline, where a fractional `performance.now()` kept in a request object or a closure is
@@ -14,26 +15,23 @@
  */
 
 const WRAP = 2 ** 30;
-export const SAMPLE_EVERY = 8;
-/** Not timed. */
+export const SAMPLE_MEAN = 8;
+/** Not timed (yet). */
 export const UNTIMED = -1;
 
-// xorshift32 state, in a typed array so it never becomes a heap number.
-const state = new Int32Array([0x2545f491]);
+let countdown = 1;
 
 /** Now, in wrapped microseconds. */
 export function ticks(): number {
   return (performance.now() * 1000) % WRAP | 0;
 }
 
-/** ticks() for about one call in SAMPLE_EVERY, UNTIMED for the others. */
+/** ticks() for about one call in SAMPLE_MEAN, UNTIMED for the others: a decrement, mostly. */
 export function sampledTicks(): number {
-  let s = state[0]!;
-  s ^= s << 13;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  state[0] = s;
-  return (s & (SAMPLE_EVERY - 1)) === 0 ? ticks() : UNTIMED;
+  if (--countdown !== 0) return UNTIMED;
+  // The next gap: 1 to 2·SAMPLE_MEAN − 1 calls, SAMPLE_MEAN on average.
+  countdown = 1 + Math.floor(Math.random() * (2 * SAMPLE_MEAN - 1));
+  return ticks();
 }
 
 /** Seconds from `start` (a ticks() reading) to now. */

@@ -30,7 +30,8 @@ export interface GaugeChild {
 }
 
 export interface HistogramChild {
-  observe(value: number): void;
+  /** `weight`: how many observations this one stands for (a sampled one: more than 1). */
+  observe(value: number, weight?: number): void;
   /** Per bucket (not cumulative), the last slot for values above every bound. */
   readonly counts: Float64Array;
   sum(): number;
@@ -135,12 +136,12 @@ function makeHistogram(bounds: readonly number[]): HistogramChild {
   const last = bounds.length;
   return {
     counts,
-    observe(value) {
+    observe(value, weight = 1) {
       let i = 0;
       while (i < last && value > bounds[i]!) i++;
-      counts[i]!++;
-      totals[0]! += value;
-      totals[1]!++;
+      counts[i]! += weight;
+      totals[0]! += value * weight;
+      totals[1]! += weight;
     },
     sum: () => totals[0]!,
     count: () => totals[1]!,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistry, OVERFLOW_LABEL } from '../../lib/metrics/registry.js';
 import { renderJson, renderPrometheus } from '../../lib/metrics/render.js';
-import { secondsSince, ticks } from '../../lib/metrics/clock.js';
+import { SAMPLE_MEAN, sampledTicks, secondsSince, ticks, UNTIMED } from '../../lib/metrics/clock.js';
 
 /** The registry and its two renderings, without a server. */
 
@@ -32,6 +32,15 @@ describe('the registry', () => {
     expect([...h.counts]).toEqual([2, 2, 1, 1]);
     expect(h.count()).toBe(6);
     expect(h.sum()).toBeCloseTo(104.65);
+  });
+
+  it('weighs a sampled observation as the many it stands for', () => {
+    const registry = createRegistry();
+    const h = registry.histogram({ name: 'x_seconds', help: 'Latency.', buckets: [1] }).child();
+    h.observe(0.5, 8);
+    h.observe(2);
+    expect([...h.counts]).toEqual([8, 1]);
+    expect([h.count(), h.sum()]).toEqual([9, 6]);
   });
 
   it('bounds label cardinality: past maxChildren, new values share the _other child', () => {
@@ -131,5 +140,24 @@ describe('the request clock', () => {
     const seconds = secondsSince(start);
     expect(seconds).toBeGreaterThanOrEqual(0.025);
     expect(seconds).toBeLessThan(5);
+  });
+
+  it('samples about one call in SAMPLE_MEAN, at irregular gaps', () => {
+    const gaps = new Set<number>();
+    let sampled = 0;
+    let since = 0;
+    const calls = SAMPLE_MEAN * 10_000;
+    for (let i = 0; i < calls; i++) {
+      since++;
+      if (sampledTicks() !== UNTIMED) {
+        sampled++;
+        gaps.add(since);
+        since = 0;
+      }
+    }
+    expect(sampled).toBeGreaterThan(9_000);
+    expect(sampled).toBeLessThan(11_000);
+    // Not a fixed period: a client cycling through SAMPLE_MEAN paths still gets each one timed.
+    expect(gaps.size).toBeGreaterThan(SAMPLE_MEAN);
   });
 });
