@@ -59,7 +59,8 @@ export function requestFinished(metrics: ServerMetrics, logger: Logger): Request
       method: request?.operation === 'list' ? 'LIST' : (req?.method ?? ''),
       path: pathForLog(req?.url),
       status,
-      duration_ms: seconds * 1000,
+      // Microseconds are the clock's resolution (metrics/clock.ts): no float noise past them.
+      duration_ms: Math.round(seconds * 1e6) / 1000,
       remote_address: request?.remoteAddress ?? req?.socket?.remoteAddress ?? '',
       route: slot.route,
     });
