@@ -118,7 +118,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const req = listPathOf(request);
     switch (sealGate(req, deps.isUnsealed())) {
       case 'always':
-        request.routed = { mount: sysMount, path: req.path.slice('sys/'.length) };
+        request.routedMount = sysMount;
+        request.routedPath = req.path.slice('sys/'.length);
         return await run(deps.sysBackend, req, backendRequestOf(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
       case 'noop':
         return null;
@@ -129,7 +130,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     const route = mounts.route(req.path);
     // For the request metrics' route label, on the request the edge holds (req may be a copy).
-    request.routed = route;
+    request.routedMount = route?.mount;
+    request.routedPath = route?.path;
     // Token and ACL before routing: a caller without access learns nothing about what exists.
     // `return await`, not `return`: handing back a promise from an async function costs two more turns.
     if (route !== undefined && route.mount.backend.isUnauthenticated(route.path)) return await dispatch(req, route, null);

@@ -60,14 +60,15 @@ export interface Request {
   receivedAt?: number;
   /** How many requests its latency stands for in the histogram (metrics/clock.ts: sampling). */
   timeWeight?: number;
-  /** Where the core routed it (mounts.ts RouteResult), set by the core for the metrics' route label. */
-  routed?: RoutedTo;
+  /** Where the core routed it (mounts.ts RouteResult: the mount, the path inside it), for the metrics' route label. */
+  routedMount?: RoutedMount;
+  routedPath?: string;
 }
 
-/** The part of a routing result the request metrics read: the mount point and the backend's route pattern. */
-export interface RoutedTo {
-  readonly mount: { readonly entry: { readonly path: string }; readonly backend: { patternOf(path: string): string | undefined } };
-  readonly path: string;
+/** The part of a mount the request metrics read: its path and its backend's route patterns. */
+export interface RoutedMount {
+  readonly entry: { readonly path: string };
+  readonly backend: { patternOf(path: string): string | undefined };
 }
 
 /** Who is calling, as established by core from the client token. */

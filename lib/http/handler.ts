@@ -283,7 +283,9 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     sendErrors(res, 429, request.id, [RATE_LIMITED], extra);
     core.metrics.rateLimited.inc();
     // Refused before the core routed it: routed here, so the 429 is counted under its route.
-    request.routed = core.mounts.route(request.path);
+    const route = core.mounts.route(request.path);
+    request.routedMount = route?.mount;
+    request.routedPath = route?.path;
     finished(res, request, request.id, 429);
     return false;
   }
@@ -340,7 +342,8 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       receivedAt,
       timeWeight,
       // Set by the core once routed; declared here so every Request has one shape.
-      routed: undefined,
+      routedMount: undefined,
+      routedPath: undefined,
     };
     if (mapped === null && !help) request.unsupportedMethod = method;
     return request;

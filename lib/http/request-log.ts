@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { Request, RoutedTo } from '../core/request.js';
+import type { Request, RoutedMount } from '../core/request.js';
 import type { Logger } from '../log.js';
 import type { RouteSlot, ServerMetrics } from '../metrics/server-metrics.js';
 import { secondsSince, UNTIMED } from '../metrics/clock.js';
@@ -33,20 +33,21 @@ export function requestFinished(metrics: ServerMetrics, logger: Logger): Request
   // The last route's slot: a run of requests for one path (a hot secret) skips the lookups.
   // Both keys are compared by identity in practice: the mount object, and the path string
   // the mount table's memo hands out for that path.
-  let lastMount: RoutedTo['mount'] | undefined;
+  let lastMount: RoutedMount | undefined;
   let lastPath = '';
   let lastSlot: RouteSlot | undefined;
-  const slotOf = (routed: RoutedTo | undefined): RouteSlot => {
-    if (routed === undefined) return metrics.routeSlot(undefined, undefined);
-    const mount = routed.mount;
-    if (mount === lastMount && routed.path === lastPath) return lastSlot!;
-    lastSlot = metrics.routeSlot(mount.entry.path, mount.backend.patternOf(routed.path));
+  const slotOf = (request: Request | undefined): RouteSlot => {
+    const mount = request?.routedMount;
+    if (mount === undefined) return metrics.routeSlot(undefined, undefined);
+    const path = request!.routedPath ?? '';
+    if (mount === lastMount && path === lastPath) return lastSlot!;
+    lastSlot = metrics.routeSlot(mount.entry.path, mount.backend.patternOf(path));
     lastMount = mount;
-    lastPath = routed.path;
+    lastPath = path;
     return lastSlot;
   };
   return (res, request, requestId, status) => {
-    const slot = slotOf(request?.routed);
+    const slot = slotOf(request);
     slot.count(status);
     const start = request?.receivedAt ?? UNTIMED;
     if (start === UNTIMED) return;
