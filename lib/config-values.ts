@@ -8,6 +8,7 @@ import type { HclValue } from './hcl/parser.js';
 
 export type TlsVersion = 'tls12' | 'tls13';
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'standard' | 'json';
 
 /** Throws the startup error for the key being read, naming its file and line. */
 export type Fail = (reason: string) => never;
@@ -47,6 +48,12 @@ export function readLogLevel(value: HclValue, fail: Fail): LogLevel {
   const normalized = level === 'warning' ? 'warn' : level;
   if (['trace', 'debug', 'info', 'warn', 'error'].includes(normalized)) return normalized as LogLevel;
   return fail(`unsupported value ${show(value)}: use trace, debug, info, warn or error`);
+}
+
+export function readLogFormat(value: HclValue, fail: Fail): LogFormat {
+  const format = readText(value, fail).toLowerCase();
+  if (format === 'standard' || format === 'json') return format;
+  return fail(`unsupported value ${show(value)}: use standard or json`);
 }
 
 export function readUrl(value: HclValue, fail: Fail): string {

@@ -12,6 +12,7 @@ import {
   readAddress,
   readBool,
   readCount,
+  readLogFormat,
   readLogLevel,
   readSize,
   readText,
@@ -20,6 +21,7 @@ import {
   readTtl,
   readUrl,
   type Fail,
+  type LogFormat,
   type LogLevel,
   type TlsVersion,
 } from './config-values.js';
@@ -27,7 +29,7 @@ import { formatDuration } from './duration.js';
 import { parseJsonDocument } from './hcl/json.js';
 import { HclSyntaxError, parseHcl, type HclAttribute, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
 
-export type { LogLevel, TlsVersion };
+export type { LogFormat, LogLevel, TlsVersion };
 
 export interface ListenerConfig {
   address: string;
@@ -66,6 +68,8 @@ export interface ServerConfig {
   defaultLeaseTtl: number;
   maxLeaseTtl: number;
   logLevel: LogLevel;
+  /** `standard` (one readable line per event) or `json` (one JSON object a line). */
+  logFormat: LogFormat;
   rawStorageEndpoint: boolean;
   disableCache: boolean;
   disableMlock: boolean;
@@ -114,6 +118,7 @@ const TOP_LEVEL: Record<string, [SettingKey, Reader]> = {
   default_lease_ttl: ['defaultLeaseTtl', readTtl],
   max_lease_ttl: ['maxLeaseTtl', readTtl],
   log_level: ['logLevel', readLogLevel],
+  log_format: ['logFormat', readLogFormat],
   raw_storage_endpoint: ['rawStorageEndpoint', readBool],
   disable_cache: ['disableCache', readBool],
   disable_mlock: ['disableMlock', readBool],
@@ -141,6 +146,7 @@ const DEFAULT_SETTINGS = {
   defaultLeaseTtl: DEFAULT_TTL,
   maxLeaseTtl: DEFAULT_TTL,
   logLevel: 'info',
+  logFormat: 'standard',
   rawStorageEndpoint: false,
   disableCache: false,
   disableMlock: true,

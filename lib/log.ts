@@ -1,14 +1,20 @@
 /**
- * A small leveled logger writing one line per event. Callers pass structured fields;
- * nothing secret (tokens, keys, secret values) may ever be passed in.
+ * A small leveled logger writing one line per event, in one of two formats: `standard`
+ * (`<time> [LEVEL] message key=value …`, for people) or `json` (one object a line:
+ * `{"@timestamp","@level","@message", …fields}`, for log shippers). Callers pass structured
+ * fields; nothing secret (tokens, keys, secret values) may ever be passed in.
  */
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+export type LogFormat = 'standard' | 'json';
 
 const RANK: Record<LogLevel, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4 };
 
 export interface Logger {
   level: LogLevel;
+  readonly format: LogFormat;
+  /** Whether a line at `at` would be written: check it before building costly fields. */
+  enabled(at: LogLevel): boolean;
   trace(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -24,9 +30,31 @@ function render(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-export function createLogger(level: LogLevel = 'info', sink: LogSink = (line) => process.stderr.write(`${line}\n`)): Logger {
+/** JSON has no Error: its stack (or message) stands for it, as in the standard format. */
+function jsonValue(value: unknown): unknown {
+  if (value instanceof Error) return value.stack ?? value.message;
+  return value === undefined ? null : value;
+}
+
+function standardLine(at: LogLevel, message: string, fields?: Record<string, unknown>): string {
+  let line = `${new Date().toISOString()} [${at.toUpperCase()}] ${message}`;
+  if (fields) for (const [key, value] of Object.entries(fields)) line += ` ${key}=${render(value)}`;
+  return line;
+}
+
+function jsonLine(at: LogLevel, message: string, fields?: Record<string, unknown>): string {
+  const out: Record<string, unknown> = { '@timestamp': new Date().toISOString(), '@level': at, '@message': message };
+  // A field may not replace the three fixed keys.
+  if (fields) for (const [key, value] of Object.entries(fields)) if (!key.startsWith('@')) out[key] = jsonValue(value);
+  return JSON.stringify(out);
+}
+
+export function createLogger(level: LogLevel = 'info', sink: LogSink = (line) => process.stderr.write(`${line}\n`), format: LogFormat = 'standard'): Logger {
+  const lineOf = format === 'json' ? jsonLine : standardLine;
   const logger: Logger = {
     level,
+    format,
+    enabled: (at) => RANK[at] >= RANK[logger.level],
     trace: (m, f) => write('trace', m, f),
     debug: (m, f) => write('debug', m, f),
     info: (m, f) => write('info', m, f),
@@ -35,9 +63,7 @@ export function createLogger(level: LogLevel = 'info', sink: LogSink = (line) =>
   };
   function write(at: LogLevel, message: string, fields?: Record<string, unknown>): void {
     if (RANK[at] < RANK[logger.level]) return;
-    let line = `${new Date().toISOString()} [${at.toUpperCase()}] ${message}`;
-    if (fields) for (const [key, value] of Object.entries(fields)) line += ` ${key}=${render(value)}`;
-    sink(line);
+    sink(lineOf(at, message, fields));
   }
   return logger;
 }

@@ -60,7 +60,7 @@ export interface RunningServer {
 
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   // A storage handed in is used as it is: only a read cache built here is reported.
   const { storage, readCache } = options.storage ? { storage: options.storage, readCache: undefined } : await buildStorage(config);
   let core: Core;

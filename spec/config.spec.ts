@@ -67,6 +67,7 @@ describe('parseConfig', () => {
       defaultLeaseTtl: 2_764_800,
       maxLeaseTtl: 2_764_800,
       logLevel: 'info',
+      logFormat: 'standard',
       rawStorageEndpoint: false,
       disableCache: false,
       disableMlock: true,
@@ -139,6 +140,7 @@ describe('parseConfig', () => {
       defaultLeaseTtl: 3600,
       maxLeaseTtl: 172_800,
       logLevel: 'warn',
+      logFormat: 'standard',
       rawStorageEndpoint: true,
       disableCache: true,
       disableMlock: false,
@@ -163,8 +165,13 @@ describe('defaultConfig', () => {
     const config = defaultConfig();
     expect(config.listeners).toEqual([{ ...LISTENER_DEFAULTS, tlsDisable: true }]);
     expect(config.storage).toEqual({ type: 'inmem', options: {} });
-    expect([config.defaultLeaseTtl, config.maxLeaseTtl, config.logLevel]).toEqual([2_764_800, 2_764_800, 'info']);
+    expect([config.defaultLeaseTtl, config.maxLeaseTtl, config.logLevel, config.logFormat]).toEqual([2_764_800, 2_764_800, 'info', 'standard']);
     expect(isDeepFrozen(config)).toBe(true);
+  });
+
+  it('reads log_format, in any case, from HCL and JSON', () => {
+    expect(parseConfig(`${PLAIN}log_format = "JSON"\n`, 'c.hcl').logFormat).toBe('json');
+    expect(parseConfig(JSON.stringify({ listener: { tcp: { address: '127.0.0.1:8200', tls_disable: true } }, log_format: 'standard' }), 'c.json').logFormat).toBe('standard');
   });
 });
 
@@ -201,6 +208,7 @@ describe('parseConfig errors name the file, the line and the key', () => {
     ['default_lease_ttl above max_lease_ttl', 'c.hcl', `${PLAIN}default_lease_ttl = "2h"\nmax_lease_ttl = "1h"`, 2, 'default_lease_ttl', 'longer than max_lease_ttl'],
     ['default_lease_ttl above the default maximum', 'c.hcl', `${PLAIN}default_lease_ttl = "769h"`, 2, 'default_lease_ttl', 'longer than max_lease_ttl (768h0m0s)'],
     ['an unknown log level', 'c.hcl', `${PLAIN}log_level = "verbose"`, 2, 'log_level', 'unsupported value "verbose"'],
+    ['an unknown log format', 'c.hcl', `${PLAIN}log_format = "xml"`, 2, 'log_format', 'unsupported value "xml": use standard or json'],
     ['an api_addr that is not a URL', 'c.hcl', `${PLAIN}api_addr = "10.0.0.5:8200"`, 2, 'api_addr', 'expected an http:// or https:// URL'],
     ['a non-string cluster_name', 'c.hcl', `${PLAIN}cluster_name = true`, 2, 'cluster_name', 'expected a string'],
     ['a non-boolean disable_cache', 'c.hcl', `${PLAIN}disable_cache = "maybe"`, 2, 'disable_cache', 'expected true or false'],

@@ -3,9 +3,12 @@ import { createBarrier } from '../crypto/barrier.js';
 import { randomBytes } from '../crypto/random.js';
 import { split } from '../crypto/shamir.js';
 import type { Backend, BackendFactory } from '../framework/backend.js';
+import { createServerMetrics } from '../metrics/server-metrics.js';
+import { timedStorage } from '../metrics/storage.js';
 import { createSerialQueue } from '../serial.js';
 import { clearPrefix, createView } from '../storage/view.js';
 import { VERSION } from '../version.js';
+import { loadClusterInfo, type ClusterInfo } from './cluster.js';
 import { createExpiration, type LeaseEntry } from './expiration.js';
 import { createFastPath } from './fast-path.js';
 import { createMountTable, type MountEntry, type MountKind } from './mounts.js';
@@ -52,7 +55,10 @@ const BUILTIN_MOUNTS = [
 const INITIAL_MOUNTS = [mount('secret', 'secret/', 'kv', 'key/value secret storage', { version: '1' })];
 
 export function createCore(options: CoreOptions): Core {
-  const { physical, config, logger } = options;
+  const { config, logger } = options;
+  const metrics = options.metrics ?? createServerMetrics();
+  // Timed once, here: every storage operation below the barrier lands in a histogram.
+  const physical = timedStorage(options.physical, metrics.storage);
   const barrier = createBarrier(physical);
   const tokens = createTokenStore(barrier);
   const policies = createPolicyStore(barrier);
@@ -61,6 +67,7 @@ export function createCore(options: CoreOptions): Core {
   const exclusive = createSerialQueue();
   let sealConfig: SealConfig | null = null;
   let unsealed = false;
+  let cluster: ClusterInfo | undefined;
 
   // The core's own backends, built below once the services they drive exist. The table only
   // instantiates backends when it loads, at unseal, which is after createCore has returned.
@@ -129,6 +136,7 @@ export function createCore(options: CoreOptions): Core {
     await mounts.load();
     await expiration.restore();
     await rateLimiter.table.load();
+    cluster = await loadClusterInfo(barrier);
   };
 
   const preSeal = (): void => {
@@ -140,6 +148,7 @@ export function createCore(options: CoreOptions): Core {
     tokens.teardown();
     barrier.seal();
     unsealed = false;
+    cluster = undefined;
   };
 
   const services: CoreServices = {
@@ -154,6 +163,7 @@ export function createCore(options: CoreOptions): Core {
     mounts,
     rateLimiter,
     storageType: options.storageType,
+    metrics,
 
     state() {
       if (sealConfig === null) return 'uninitialized';
@@ -161,6 +171,9 @@ export function createCore(options: CoreOptions): Core {
     },
 
     sealStatus,
+    cluster() {
+      return cluster === undefined ? undefined : { name: config.clusterName || cluster.name, id: cluster.id };
+    },
     initialize(shareCount, threshold, initOptions = {}) {
       return exclusive(async () => {
         const wanted = validateSealConfig(shareCount, threshold);

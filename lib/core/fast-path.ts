@@ -34,6 +34,9 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     if (sealGate(req, deps.isUnsealed()) !== 'open') return undefined;
     const route = mounts.route(req.path);
     if (route === undefined || route.mount.backend.isUnauthenticated(route.path)) return undefined;
+    // Kept for the request metrics: two fields, so the routing result itself need not outlive this call.
+    req.routedMount = route.mount;
+    req.routedPath = route.path;
     const entry = tokens.cached(req.clientToken, req.tokenMemo);
     // A token with counted uses must be counted (and saved) by the pipeline.
     if (entry === undefined || entry.numUses !== 0 || !tokenUsable(entry, req.remoteAddress)) return undefined;

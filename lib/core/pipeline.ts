@@ -111,10 +111,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return { ...response, secret: clamped };
   };
 
+  // The always-answering sys routes are served without the mount table (it is empty while sealed).
+  const sysMount = { entry: { path: 'sys/' }, backend: deps.sysBackend };
+
   return async (request) => {
     const req = listPathOf(request);
     switch (sealGate(req, deps.isUnsealed())) {
       case 'always':
+        request.routedMount = sysMount;
+        request.routedPath = req.path.slice('sys/'.length);
         return await run(deps.sysBackend, req, backendRequestOf(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
       case 'noop':
         return null;
@@ -124,6 +129,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         break;
     }
     const route = mounts.route(req.path);
+    // For the request metrics' route label, on the request the edge holds (req may be a copy).
+    request.routedMount = route?.mount;
+    request.routedPath = route?.path;
     // Token and ACL before routing: a caller without access learns nothing about what exists.
     // `return await`, not `return`: handing back a promise from an async function costs two more turns.
     if (route !== undefined && route.mount.backend.isUnauthenticated(route.path)) return await dispatch(req, route, null);

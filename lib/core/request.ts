@@ -56,6 +56,19 @@ export interface Request {
   unsupportedMethod?: string;
   /** The connection's token memo (see TokenMemo); absent for in-process requests. */
   tokenMemo?: TokenMemo;
+  /** When the edge took the request (metrics/clock.ts ticks), or UNTIMED: its latency, for the metrics. */
+  receivedAt?: number;
+  /** How many requests its latency stands for in the histogram (metrics/clock.ts: sampling). */
+  timeWeight?: number;
+  /** Where the core routed it (mounts.ts RouteResult: the mount, the path inside it), for the metrics' route label. */
+  routedMount?: RoutedMount;
+  routedPath?: string;
+}
+
+/** The part of a mount the request metrics read: its path and its backend's route patterns. */
+export interface RoutedMount {
+  readonly entry: { readonly path: string };
+  readonly backend: { patternOf(path: string): string | undefined };
 }
 
 /** Who is calling, as established by core from the client token. */
@@ -154,6 +167,8 @@ export interface Response {
   /** Overrides the status (sys/health's 429/501/503 with a body). */
   status?: number;
   headers?: Record<string, string>;
+  /** A body that is not JSON (sys/metrics' Prometheus text), sent as it is with its type. */
+  text?: { body: string; contentType: string };
   /** A login answer: the edge sets the `token` cookie (api.md §4). Set by the pipeline only. */
   setCookie?: boolean;
 }

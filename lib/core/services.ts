@@ -2,7 +2,9 @@ import type { ServerConfig } from '../config.js';
 import type { Barrier } from '../crypto/barrier.js';
 import type { BackendFactory } from '../framework/backend.js';
 import type { Logger } from '../log.js';
+import type { ServerMetrics } from '../metrics/server-metrics.js';
 import type { CacheSize, Storage } from '../storage/storage.js';
+import type { ClusterInfo } from './cluster.js';
 import type { Expiration } from './expiration.js';
 import type { MountTable } from './mounts.js';
 import type { PolicyStore } from './policies.js';
@@ -58,6 +60,8 @@ export interface CoreOptions {
   logger: Logger;
   /** Every type but the core's own `system` and `token` (cubbyhole and kv included). */
   backends: BackendRegistries;
+  /** The metrics to record into; default: a fresh set (lib/metrics/server-metrics.ts). */
+  metrics?: ServerMetrics;
 }
 
 /** The core's parts and its seal state machine: what the `sys/` backend and the token store are given. */
@@ -74,7 +78,11 @@ export interface CoreServices {
   /** Rate-limit quotas (sys/quotas) and the per-address buckets. */
   readonly rateLimiter: RateLimiter;
   readonly storageType: string;
+  /** Request, storage, rate-limit and audit metrics (sys/metrics). */
+  readonly metrics: ServerMetrics;
   state(): SealState;
+  /** The cluster's name (config `cluster_name` first) and id; undefined while sealed. */
+  cluster(): ClusterInfo | undefined;
   sealStatus(): SealStatus;
   initialize(shares: unknown, threshold: unknown, options?: { rootTokenId?: string }): Promise<InitResult>;
   unseal(key: unknown): Promise<SealStatus>;

@@ -117,6 +117,10 @@ export function defineBackend(spec: BackendSpec): Backend {
       const match = matchPath(path);
       return match ? allowedMethods(match.value) : [];
     },
+    patternOf(path) {
+      // A list path carries a '/' the route may not have (routeOperation above).
+      return (matchPath(path) ?? (path.endsWith('/') && path !== '' ? matchPath(path.slice(0, -1)) : undefined))?.pattern;
+    },
     isUnauthenticated: unauthenticated,
     revokeLease: spec.revokeLease,
     renewLogin: spec.renewLogin,

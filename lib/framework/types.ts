@@ -107,6 +107,8 @@ export interface Backend {
   exists(req: BackendRequest): Promise<boolean | undefined>;
   /** The methods a path answers, for `Allow` on 405; [] when no route matches. */
   allowedMethods(path: string): string[];
+  /** The route pattern a path matches (`data/*path`), for metrics labels; undefined when none does. */
+  patternOf(path: string): string | undefined;
   isUnauthenticated(path: string): boolean;
   isRootPath(path: string): boolean;
   revokeLease?: BackendSpec['revokeLease'];

@@ -11,7 +11,9 @@ import { connectionFacts } from './connection.js';
 import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
-import { envelopeJson, sendErrors, sendJson, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
+import { envelopeJson, sendErrors, sendJson, sendText, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
+import { SAMPLE_MEAN, sampledTicks, ticks, UNTIMED } from '../metrics/clock.js';
+import { requestFinished } from './request-log.js';
 
 /**
  * The HTTP edge: turns a node:http request into a core Request (framing, method, token,
@@ -118,8 +120,13 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
 
 export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { core, logger, maxRequestSize, jsonLimits } = options;
+  // Metrics and the debug line for every answer (request-log.ts).
+  const finished = requestFinished(core.metrics, logger);
+  // Most requests are not timed (metrics/clock.ts); with debug lines, which show each one's duration, all are.
+  const timeAll = logger.enabled('debug');
 
-  const fail = (res: ServerResponse, err: unknown, requestId: string): void => {
+  /** `request` is undefined when it failed before it could be parsed. */
+  const fail = (res: ServerResponse, err: unknown, requestId: string, request: Request | undefined): void => {
     // The edge answered already (a refused connection: client-error.ts) and aborted the body.
     if (res.headersSent) return;
     const status = statusOf(err);
@@ -127,6 +134,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       logger.error('request failed', { request_id: requestId, error: err });
       options.onInternalError?.(err, requestId);
       sendErrors(res, 500, requestId, ['internal error']);
+      finished(res, request, requestId, 500);
       return;
     }
     const apiError = err as ApiError;
@@ -135,6 +143,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     if (apiError.code === 'ERR_BODY_TOO_LARGE') extra = [...extra, 'Connection', 'close'];
     if (extra.some((name, i) => i % 2 === 0 && name.toLowerCase() === 'connection')) refuseWhatFollows(res.req.socket);
     sendErrors(res, status, requestId, [apiError.message], extra);
+    finished(res, request, requestId, status);
   };
 
   const answer = (res: ServerResponse, request: Request, response: Response | null): void => {
@@ -142,7 +151,17 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     if (response === null) {
       if (request.operation === 'read' || request.operation === 'list') {
         sendErrors(res, 404, request.id, [`no value found at '${request.path}'`], extra);
-      } else sendJson(res, 204, request.id, undefined, extra);
+        finished(res, request, request.id, 404);
+      } else {
+        sendJson(res, 204, request.id, undefined, extra);
+        finished(res, request, request.id, 204);
+      }
+      return;
+    }
+    const status = response.status ?? 200;
+    if (response.text !== undefined) {
+      sendText(res, status, request.id, response.text.body, response.text.contentType, extra);
+      finished(res, request, request.id, status);
       return;
     }
     if (response.setCookie && response.auth) {
@@ -150,15 +169,23 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       extra = [...extra, 'Set-Cookie', tokenCookie(response.auth.clientToken, response.auth.leaseDuration, request.tls !== undefined)];
     }
     const body = response.raw ? JSON.stringify(response.data ?? {}) : response.topLevel ? topLevelJson(request.id, response) : envelopeJson(request.id, response);
-    sendJson(res, response.status ?? 200, request.id, body, extra);
+    sendJson(res, status, request.id, body, extra);
+    finished(res, request, request.id, status);
   };
 
   const reply = (res: ServerResponse, request: Request, response: Response | null): void => {
     try {
       answer(res, request, response);
     } catch (err) {
-      fail(res, err, request.id);
+      fail(res, err, request.id, request);
     }
+  };
+
+  /** From here on the request is timed whatever the sampling said: it is not a fast-path answer. */
+  const timeFully = (request: Request): void => {
+    if (request.timeWeight === 1 && request.receivedAt !== UNTIMED) return;
+    if (request.receivedAt === UNTIMED) request.receivedAt = ticks();
+    request.timeWeight = 1;
   };
 
   /**
@@ -172,16 +199,17 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       now = core.answerNow(request);
     } catch (err) {
       // The fast path steps aside for every request failure: this is a bug, answered 500.
-      fail(res, err, request.id);
+      fail(res, err, request.id, request);
       return;
     }
     if (now !== undefined) {
       reply(res, request, now);
       return;
     }
+    timeFully(request);
     core.handleRequest(request).then(
       (response) => reply(res, request, response),
-      (err: unknown) => fail(res, err, request.id),
+      (err: unknown) => fail(res, err, request.id, request),
     );
   };
 
@@ -190,20 +218,24 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   return (req, res) => {
     // Behind an answer that closes the connection: never run, never answered (client-error.ts).
     if (arrivedAfterRefusal(req.socket)) return;
+    // Timed: every request with debug lines on, else about one in SAMPLE_MEAN here and every one
+    // that goes on to the pipeline or sends a body (timeFully). metrics/clock.ts says why.
+    const start = timeAll ? ticks() : sampledTicks();
     const requestId = nextRequestId();
     let request: Request;
     try {
       checkFraming(req);
-      request = parseRequest(req, requestId, req.method === LIST_STAND_IN && takeListMark(req));
+      request = parseRequest(req, requestId, req.method === LIST_STAND_IN && takeListMark(req), start, timeAll || start === UNTIMED ? 1 : SAMPLE_MEAN);
     } catch (err) {
-      fail(res, err, requestId);
+      fail(res, err, requestId, undefined);
       return;
     }
     const withBody = hasBody(req);
+    if (withBody) timeFully(request);
     if (withBody && declaredTooLarge(req, maxRequestSize)) {
       // Now, not once a promise settles: node may be about to parse the next request.
       // Framing comes before the rate limit (api.md §2), and this reads nothing either.
-      fail(res, tooLarge(maxRequestSize), requestId);
+      fail(res, tooLarge(maxRequestSize), requestId, request);
       return;
     }
     const limited = core.rateLimit(request);
@@ -219,12 +251,12 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
           // (A LIST arrives here as GET: its request line was rewritten.)
           if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, jsonLimits);
         } catch (err) {
-          fail(res, err, requestId);
+          fail(res, err, requestId, request);
           return;
         }
         dispatch(res, request);
       },
-      (err: unknown) => fail(res, err, requestId),
+      (err: unknown) => fail(res, err, requestId, request),
     );
   };
 
@@ -249,6 +281,12 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       refuseWhatFollows(res.req.socket);
     }
     sendErrors(res, 429, request.id, [RATE_LIMITED], extra);
+    core.metrics.rateLimited.inc();
+    // Refused before the core routed it: routed here, so the 429 is counted under its route.
+    const route = core.mounts.route(request.path);
+    request.routedMount = route?.mount;
+    request.routedPath = route?.path;
+    finished(res, request, request.id, 429);
     return false;
   }
 
@@ -263,7 +301,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   }
 
   /** The core Request for a node request, body aside (its data is filled in once read); throws on a bad path or query. */
-  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean): Request {
+  function parseRequest(req: IncomingMessage, requestId: string, listed: boolean, receivedAt: number, timeWeight: number): Request {
     const url = originForm(req.url ?? '/');
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
@@ -301,6 +339,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       remoteAddress: connection.remoteAddress,
       tls: connection.tls,
       tokenMemo: connection.tokenMemo,
+      receivedAt,
+      timeWeight,
+      // Set by the core once routed; declared here so every Request has one shape.
+      routedMount: undefined,
+      routedPath: undefined,
     };
     if (mapped === null && !help) request.unsupportedMethod = method;
     return request;

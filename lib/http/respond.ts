@@ -31,6 +31,12 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
   res.end(body, 'utf8');
 }
 
+/** A body that is not JSON (Prometheus text), with the same fixed headers as every answer. */
+export function sendText(res: ServerResponse, status: number, requestId: string, body: string, contentType: string, extra: HeaderList = NO_HEADERS): void {
+  res.writeHead(status, ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra, 'Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(body, 'utf8'))]);
+  res.end(body, 'utf8');
+}
+
 export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = NO_HEADERS): void {
   sendJson(res, status, requestId, JSON.stringify({ errors: messages }), extra);
 }

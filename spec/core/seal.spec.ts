@@ -184,7 +184,7 @@ describe('sys/health and sys/leader', () => {
     server = await startTestServer({ sealed: true });
     const sealed = await server.request('GET', '/v1/sys/health');
     expect(sealed.status).toBe(503);
-    expect(Object.keys(sealed.body).sort()).toEqual(['initialized', 'sealed', 'server_time_utc', 'standby', 'version']);
+    expect(Object.keys(sealed.body).sort()).toEqual(['initialized', 'performance_standby', 'replication_dr_mode', 'replication_performance_mode', 'sealed', 'server_time_utc', 'standby', 'version']);
     expect(sealed.body).toMatchObject({ initialized: true, sealed: true, standby: false });
     expect((await server.request('GET', '/v1/sys/health?sealedcode=200')).status).toBe(200);
     expect((await server.request('GET', '/v1/sys/health?sealedcode=abc')).status).toBe(400);

@@ -30,8 +30,23 @@ export interface Spawned {
 /** One logged 500: the handler logs `request_id` then `error` (a JSON string for an Error). */
 const INTERNAL_ERROR = /^\S+ \[ERROR\] request failed request_id=\S+ error=(.*)$/gm;
 
-export function loggedInternalErrors(stderr: string): string[] {
+/** The same line with `-log-format=json` (lib/log.ts): `{"@message":"request failed", "error": "<stack>", …}`. */
+function jsonInternalErrors(stderr: string): string[] {
   const found: string[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{') || !line.includes('"request failed"')) continue;
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (parsed['@level'] === 'error' && parsed['@message'] === 'request failed') found.push(String(parsed.error));
+    } catch {
+      // Not a log line of ours.
+    }
+  }
+  return found;
+}
+
+export function loggedInternalErrors(stderr: string): string[] {
+  const found: string[] = jsonInternalErrors(stderr);
   for (const [, error] of stderr.matchAll(INTERNAL_ERROR)) {
     try {
       const parsed: unknown = JSON.parse(error!);

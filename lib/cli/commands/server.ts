@@ -1,5 +1,5 @@
 import { ConfigError, defaultConfig, loadConfigFiles, type ServerConfig } from '../../config.js';
-import { createLogger, type LogLevel } from '../../log.js';
+import { createLogger, type LogFormat, type LogLevel } from '../../log.js';
 import { createServer, type MemoryReport, type RunningServer } from '../../server.js';
 import type { Command, CommandIO } from '../command.js';
 import { describeFlags, flagBool, flagString, parseFlags, UsageError, type FlagSpec } from '../flags.js';
@@ -10,9 +10,11 @@ const FLAGS: Record<string, FlagSpec> = {
   'dev-root-token-id': { type: 'string', description: 'With -dev: use this value as the root token.' },
   'dev-listen-address': { type: 'string', description: 'With -dev: the address to listen on (default 127.0.0.1:8200).' },
   'log-level': { type: 'string', description: 'trace, debug, info, warn or error (overrides the config file).' },
+  'log-format': { type: 'string', description: 'standard or json: one JSON object a line on stderr (overrides the config file).' },
 };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
+const LOG_FORMATS = ['standard', 'json'];
 
 function devConfig(address: string | undefined, logLevel: LogLevel): ServerConfig {
   const base = defaultConfig();
@@ -55,6 +57,8 @@ async function run(args: string[], io: CommandIO): Promise<number> {
   }
   const logLevel = flagString(flags, 'log-level');
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) throw new UsageError(`-log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = flagString(flags, 'log-format');
+  if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat)) throw new UsageError(`-log-format must be one of ${LOG_FORMATS.join(', ')}`);
 
   let config: ServerConfig;
   try {
@@ -66,7 +70,7 @@ async function run(args: string[], io: CommandIO): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger((logLevel as LogLevel | undefined) ?? config.logLevel);
+  const logger = createLogger((logLevel as LogLevel | undefined) ?? config.logLevel, undefined, (logFormat as LogFormat | undefined) ?? config.logFormat);
 
   let server: RunningServer;
   try {

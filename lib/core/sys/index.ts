@@ -4,6 +4,7 @@ import { buildOpenApi } from '../../framework/openapi.js';
 import { VERSION } from '../../version.js';
 import { keyPaths } from './keys.js';
 import { leasePaths } from './leases.js';
+import { metricsPaths } from './metrics.js';
 import { capabilityPaths, policyPaths } from './policy.js';
 import { quotaPaths } from './quotas.js';
 import { rawPaths } from './raw.js';
@@ -32,6 +33,7 @@ It is always mounted at sys/ and cannot be moved.`,
       ...leasePaths(core),
       ...rekeyPaths(core),
       ...quotaPaths(core),
+      ...metricsPaths(core),
       ...(core.config.rawStorageEndpoint ? rawPaths(core) : []),
       {
         pattern: 'internal/specs/openapi',

@@ -83,31 +83,62 @@ answers 400 "unseal failed, invalid key" and resets the progress to 0.`,
     {
       pattern: 'health',
       fields: {
-        standbyok: { type: 'bool', description: 'Answer 200 (not 429) when this node is a standby.' },
+        standbyok: { type: 'bool', description: 'Answer activecode (not standbycode) when this node is a standby.' },
+        perfstandbyok: { type: 'bool', description: 'Answer activecode when this node is a performance standby (never: there are none).' },
+        activecode: { type: 'string', description: 'The status when active and unsealed (default 200).' },
+        standbycode: { type: 'string', description: 'The status when a standby (default 429).' },
+        performancestandbycode: { type: 'string', description: 'The status when a performance standby (default 473; never used: there are none).' },
+        sealedcode: { type: 'string', description: 'The status when sealed (default 503).' },
+        uninitcode: { type: 'string', description: 'The status when not initialized (default 501).' },
       },
       operations: {
-        read: async (req) => {
+        read: async (req, fields) => {
+          const q = req.query;
+          // Every override is checked, used or not: a typo fails the probe's setup, not a failover.
+          const codes = {
+            active: statusCode(q, 'activecode', 200),
+            standby: statusCode(q, 'standbycode', 429),
+            perfStandby: statusCode(q, 'performancestandbycode', 473),
+            sealed: statusCode(q, 'sealedcode', 503),
+            uninit: statusCode(q, 'uninitcode', 501),
+          };
+          const standbyOk = fields.get('standbyok') === true;
+          void fields.get('perfstandbyok'); // checked only: a bad value is a 400
           const state = core.state();
-          const body = {
+          // No HA storage yet (api.md §15): a node is never a standby, so standbyok has nothing to relax.
+          const standby = false;
+          const cluster = core.cluster();
+          const body: Record<string, unknown> = {
             initialized: state !== 'uninitialized',
             sealed: state !== 'unsealed',
-            standby: false,
-            version: core.sealStatus().version,
+            standby,
+            performance_standby: false,
+            replication_performance_mode: 'disabled',
+            replication_dr_mode: 'disabled',
             server_time_utc: Math.floor(Date.now() / 1000),
+            version: core.sealStatus().version,
           };
-          const q = req.query;
+          // As Vault: the cluster is named once unsealed (its identity lives in the barrier).
+          if (cluster !== undefined) {
+            body.cluster_name = cluster.name;
+            body.cluster_id = cluster.id;
+          }
           const status =
-            state === 'uninitialized' ? statusCode(q, 'uninitcode', 501)
-            : state === 'sealed' ? statusCode(q, 'sealedcode', 503)
-            : statusCode(q, 'activecode', 200);
+            state === 'uninitialized' ? codes.uninit
+            : state === 'sealed' ? codes.sealed
+            : standby && !standbyOk ? codes.standby
+            : codes.active;
           return rawBody(body, status);
         },
       },
       synopsis: 'Check the health of the server, for load balancers.',
-      description: `Answers {"initialized", "sealed", "standby", "version", "server_time_utc"} with
-200 when active, 429 when standby, 501 when not initialized and 503 when sealed.
-Query parameters activecode, standbycode, sealedcode and uninitcode replace those
-statuses; standbyok makes a standby answer 200.`,
+      description: `Answers {"initialized", "sealed", "standby", "performance_standby",
+"replication_performance_mode", "replication_dr_mode", "server_time_utc", "version"}
+and, once unsealed, "cluster_name" and "cluster_id", with 200 when active, 429 when
+standby, 501 when not initialized and 503 when sealed. The query parameters activecode,
+standbycode, performancestandbycode, sealedcode and uninitcode replace those statuses;
+standbyok (and perfstandbyok) make a standby answer as an active node. HEAD answers the
+same status without a body.`,
     },
     {
       pattern: 'leader',
