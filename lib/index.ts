@@ -3,5 +3,8 @@ export { createServer, type MemoryReport, type RunningServer, type ServerOptions
 export type { CacheSize } from './storage/storage.js';
 export { defaultConfig, loadConfigFiles, parseConfig, type ServerConfig } from './config.js';
 export { createLogger, type Logger } from './log.js';
-export { ApiError } from './errors.js';
+// The server's error (with its stable code) and the client's error share a name in their own
+// modules; the package exports the client's as ApiError, what programs using it catch.
+export { ApiError as ServerApiError, type ErrorCode } from './errors.js';
+export * from './client/index.js';
 export { VERSION } from './version.js';
