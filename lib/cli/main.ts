@@ -101,7 +101,9 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     return await command.run(found.args, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`Error: ${err.message}\n\n${command.usage}`);
+      // The usage line alone: the whole help would bury the error.
+      const line = command.usage.split('\n')[0];
+      io.stderr(`Error: ${err.message}\n\n${line}\n\nRun "nomad-api ${command.name} -h" for its flags and an example.\n`);
       return 2;
     }
     io.stderr(`Error: ${(err as Error).message}\n`);
