@@ -10,7 +10,7 @@ import { didYouMean } from './suggest.js';
 
 const HELP_FLAGS = new Set(['-h', '-help', '--help']);
 
-function table(entries: CommandEntry[], strip = ''): string {
+function table(entries: Array<{ name: string; synopsis: string }>, strip = ''): string {
   const names = entries.map((c) => c.name.slice(strip.length));
   const width = Math.max(...names.map((n) => n.length));
   return entries.map((c, i) => `    ${names[i]!.padEnd(width)}    ${c.synopsis}`).join('\n');
@@ -18,7 +18,7 @@ function table(entries: CommandEntry[], strip = ''): string {
 
 function usage(): string {
   const single = COMMANDS.filter((c) => !c.name.includes(' '));
-  const grouped = groups().map((g) => ({ name: g, file: '', synopsis: groupSynopsis(g) }));
+  const grouped = groups().map((g) => ({ name: g, synopsis: groupSynopsis(g) }));
   return `Usage: nomad-api <command> [args]
 
 Common commands:
@@ -52,9 +52,8 @@ Run "nomad-api ${group} <subcommand> -h" for its usage, flags and an example.
 }
 
 async function load(entry: CommandEntry): Promise<Command> {
-  const module = (await import(`./commands/${entry.file}.js`)) as { commands: Command[] };
-  const command = module.commands.find((c) => c.name === entry.name);
-  if (!command) throw new Error(`command '${entry.name}' is missing from lib/cli/commands/${entry.file}`);
+  const command = (await entry.load()).commands.find((c) => c.name === entry.name);
+  if (!command) throw new Error(`command '${entry.name}' is missing from its module`);
   return command;
 }
 
@@ -70,13 +69,13 @@ function resolve(argv: string[], io: CommandIO): { entry: CommandEntry; args: st
     const entry = COMMANDS.find((c) => c.name === `${name} ${verb}`);
     if (entry) return { entry, args: rest.slice(1) };
     const verbs = COMMANDS.filter((c) => c.name.startsWith(`${name} `)).map((c) => c.name.slice(name.length + 1));
-    io.stderr(`Error: unknown command '${name} ${verb}'${didYouMean(verb, verbs, `${name} `)}\n\n${groupUsage(name)}`);
+    io.stderr(`Unknown command '${name} ${verb}'${didYouMean(verb, verbs, `${name} `)}.\n\n${groupUsage(name)}`);
     return 2;
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (entry) return { entry, args: rest };
   const names = [...COMMANDS.filter((c) => !c.name.includes(' ')).map((c) => c.name), ...groups(), 'help'];
-  io.stderr(`Error: unknown command '${name}'${didYouMean(name, names)}\n\nRun "nomad-api help" for the list of commands.\n`);
+  io.stderr(`Unknown command '${name}'${didYouMean(name, names)}.\n\nRun "nomad-api help" for the list of commands.\n`);
   return 2;
 }
 
