@@ -186,7 +186,25 @@ describe('policies, tokens, login', () => {
   });
 });
 
-describe('secrets', () => {
+describe('cert login', () => {
+  it('login -method=cert with -client-cert and -client-key, -no-store prints the token instead of storing it', async () => {
+    const stored = readFileSync(join(cli.home, '.nomad-token'), 'utf8');
+    expect((await cli.run(['auth', 'enable', 'cert'], { env: root() })).code).toBe(0);
+    const register = await cli.run(['write', 'auth/cert/certs/web', `certificate=@${certs.clientCa.certFile}`, 'policies=p'], { env: root() });
+    expect(register.code, register.stderr).toBe(0);
+    const login = await cli.run(['login', '-method=cert', '-no-store', '-client-cert', certs.client.certFile, '-client-key', certs.client.keyFile], { mayPrintSecrets: true });
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stdout).toContain('The token was not stored (-no-store).');
+    const token = login.stdout.match(new RegExp(`^token\\s+(${UUID.source})$`, 'm'))?.[1];
+    expect(token).toMatch(UUID);
+    expect(readFileSync(join(cli.home, '.nomad-token'), 'utf8')).toBe(stored);
+    const untrusted = await cli.run(['login', '-method=cert', '-client-cert', certs.untrustedClient.certFile, '-client-key', certs.untrustedClient.keyFile]);
+    expect(untrusted.code).toBe(1);
+    expect(untrusted.stderr).toMatch(/\(HTTP 40[01]\)/);
+  });
+});
+
+describe('printed secrets', () => {
   it('no other command printed a key share or a token', () => {
     const printed = cli.ordinaryOutput();
     expect(printed).toContain('$ nomad-api token lookup');
