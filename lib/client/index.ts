@@ -4,9 +4,17 @@
  * typed wrappers over it. Call `client.close()` when done so keep-alive sockets do not hold
  * the process open.
  */
+import { createKvApi, type KvApi } from './kv.js';
+import { createLoginsApi, type LoginsApi } from './logins.js';
+import type { RawRequestOptions } from './request.js';
+import { createSysApi, type SysApi } from './sys.js';
+import { createTokensApi, type TokensApi } from './tokens.js';
 import { createTransport, type Transport } from './transport.js';
 
 export { ApiError, type ApiErrorKind } from './errors.js';
+export type * from './shapes.js';
+export type { KvApi, LoginsApi, SysApi, TokensApi };
+export type { MountsApi } from './sys.js';
 
 export interface ClientOptions {
   /** Default 'https://127.0.0.1:8200'. The library reads no environment variable: the CLI does. */
@@ -33,11 +41,6 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-/** Internal: a request that may also accept some statuses >= 400 as answers. */
-export interface RawRequestOptions extends RequestOptions {
-  acceptStatus?: readonly number[];
-}
-
 export interface Client {
   readonly address: string;
   token: string | undefined;
@@ -47,6 +50,11 @@ export interface Client {
    * body). Throws ApiError for any status >= 400 and for network, TLS and timeout errors.
    */
   request<T = any>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T | undefined>;
+  readonly sys: SysApi;
+  readonly kv: KvApi;
+  readonly tokens: TokensApi;
+  /** Each login sets `token` to the new token. */
+  readonly logins: LoginsApi;
   /** Destroys the keep-alive agents: open sockets close, and the next call opens a new one. */
   close(): void;
 }
@@ -67,18 +75,31 @@ export function createClient(options: ClientOptions = {}): Client {
     retryDelay: options.retryDelay ?? 250,
   });
 
-  const client: Client = {
+  let token = options.token;
+  const call = async (method: string, path: string, body?: unknown, opts: RawRequestOptions = {}): Promise<any> => {
+    const use = opts.token === null ? undefined : opts.token ?? token;
+    const answer = await transport.send(method, path, body, { query: opts.query, headers: opts.headers, token: use, acceptStatus: opts.acceptStatus });
+    return answer.body;
+  };
+  const setToken = (next: string): void => {
+    token = next;
+  };
+
+  return {
     address,
-    token: options.token,
-    async request(method, path, body, opts = {}) {
-      const token = opts.token === null ? undefined : opts.token ?? client.token;
-      const raw = opts as RawRequestOptions;
-      const answer = await transport.send(method, path, body, { query: opts.query, headers: opts.headers, token, acceptStatus: raw.acceptStatus });
-      return answer.body as any;
+    get token() {
+      return token;
     },
+    set token(next: string | undefined) {
+      token = next;
+    },
+    request: (method, path, body, opts) => call(method, path, body, opts),
+    sys: createSysApi(call),
+    kv: createKvApi(call),
+    tokens: createTokensApi(call),
+    logins: createLoginsApi(call, setToken),
     close() {
       transport.close();
     },
   };
-  return client;
 }

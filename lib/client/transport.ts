@@ -82,6 +82,10 @@ export function createTransport(options: TransportOptions): Transport {
         url = new URL(res.location, url);
         continue;
       }
+      if (res.status >= 300 && res.status < 400) {
+        // Out of hops (or a redirect without Location): an answer the caller cannot use.
+        throw new ApiError(`too many redirects (${res.status} after ${hop} hops)`, { status: res.status, kind: 'response' });
+      }
       return res;
     }
   };

@@ -1,0 +1,11 @@
+/** The call every typed group is built on (the client's request, with the extra options). */
+export interface RawRequestOptions {
+  query?: Record<string, string>;
+  /** Overrides the client's token for this call; null sends none. */
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** Statuses >= 400 answered as a body rather than thrown (sys/health). */
+  acceptStatus?: readonly number[];
+}
+
+export type RawRequest = (method: string, path: string, body?: unknown, options?: RawRequestOptions) => Promise<any>;
