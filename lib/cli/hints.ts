@@ -8,7 +8,13 @@ import type { ApiError } from '../client/index.js';
 
 export function describeApiError(err: ApiError, address: string, hadToken: boolean): string {
   const hint = hintFor(err, address, hadToken);
-  const cause = err.kind === 'response' ? `${err.message} (HTTP ${err.status})` : err.kind === 'tls' ? `TLS verification failed: ${err.message}` : err.message;
+  // Node's OpenSSL messages run over several lines and name source files: keep the first line.
+  const message = err.message.split('\n')[0]!.trim();
+  const cause =
+    err.kind === 'response' ? `${message} (HTTP ${err.status})`
+    : notTls(err) ? `TLS handshake failed: the server did not answer in TLS (${err.code})`
+    : err.kind === 'tls' ? `TLS verification failed: ${message}`
+    : message;
   return `Error: ${cause}\n${hint ? `Hint: ${hint}\n` : ''}`;
 }
 
@@ -19,7 +25,7 @@ function hintFor(err: ApiError, address: string, hadToken: boolean): string | un
       if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return `the host of NOMAD_ADDR (${address}) does not resolve: check the address`;
       return `check that the server at NOMAD_ADDR (${address}) is up and reachable`;
     case 'tls':
-      if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'EPROTO') {
+      if (notTls(err)) {
         return `the server may not speak TLS: for a plain-HTTP listener (the dev server) use an http:// NOMAD_ADDR`;
       }
       return "set NOMAD_CACERT (or -ca-cert) to the CA certificate that signed the server's, or use -tls-skip-verify (testing only)";
@@ -47,4 +53,9 @@ function responseHint(err: ApiError, hadToken: boolean): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** A plain-HTTP server behind an https:// address: OpenSSL reads its answer as a bad record. */
+function notTls(err: ApiError): boolean {
+  return err.kind === 'tls' && (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || (err.code === 'EPROTO' && /wrong version number/.test(err.message)));
 }

@@ -20,10 +20,11 @@ export async function readStdin(): Promise<string> {
 export function promptHidden(prompt: string, missing: string): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) throw new UsageError(`${missing} (stdin is not a terminal, so it cannot be prompted for)`);
+  // Echo off before the prompt shows: what is typed the moment it appears must not be echoed.
+  stdin.setRawMode(true);
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let typed = '';
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.setEncoding('utf8');
     const finish = (error?: Error): void => {

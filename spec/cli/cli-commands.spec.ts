@@ -42,6 +42,12 @@ describe('errors and output', () => {
     expect(result.stderr).toBe(`Error: connect ECONNREFUSED ${address.slice(7)}\nHint: connection refused: is the server running at NOMAD_ADDR (${address})?\n`);
   });
 
+  it('an https:// address for a plain-HTTP server: one line saying so, and the http:// hint', async () => {
+    const result = await cli.run(['status', `-address=${server.url.replace('http:', 'https:')}`], { env: { NOMAD_MAX_RETRIES: '0' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^Error: TLS handshake failed: the server did not answer in TLS \(\w+\)\nHint: the server may not speak TLS: .* use an http:\/\/ NOMAD_ADDR\n$/);
+  });
+
   it('-address wins over NOMAD_ADDR, NOMAD_FORMAT=json switches the format, a missing -field is exit 1', async () => {
     const flag = await cli.run(['status', `-address=${server.url}`], { env: { NOMAD_ADDR: 'http://127.0.0.1:9', NOMAD_FORMAT: 'json' } });
     expect(flag.code, flag.stderr).toBe(0);
