@@ -1,3 +1,5 @@
+import { didYouMean } from './suggest.js';
+
 /**
  * Vault-style flags: `-name=value`, `-name value`, `--name=value`, and bare booleans
  * (`-dev`). Everything after the flags (or after `--`) is a positional argument.
@@ -12,6 +14,8 @@ export interface FlagSpec {
   type: 'string' | 'bool';
   repeatable?: boolean;
   description: string;
+  /** Shown in help as the default (documentation only: commands apply their defaults). */
+  default?: string;
 }
 
 export interface ParsedFlags {
@@ -36,7 +40,7 @@ export function parseFlags(args: string[], specs: Record<string, FlagSpec>): Par
     const eq = body.indexOf('=');
     const name = eq === -1 ? body : body.slice(0, eq);
     const spec = specs[name];
-    if (!spec) throw new UsageError(`unknown flag -${name}`);
+    if (!spec) throw new UsageError(`unknown flag -${name}${didYouMean(name, Object.keys(specs), '-')}`);
     let value: string;
     if (eq !== -1) value = body.slice(eq + 1);
     else if (spec.type === 'bool') value = 'true';
@@ -64,6 +68,9 @@ export function flagBool(flags: ParsedFlags, name: string): boolean {
 
 export function describeFlags(specs: Record<string, FlagSpec>): string {
   return Object.entries(specs)
-    .map(([name, spec]) => `  -${name}${spec.type === 'string' ? '=<value>' : ''}\n      ${spec.description}`)
+    .map(([name, spec]) => {
+      const shown = spec.default === undefined ? '' : ` (default: ${spec.default})`;
+      return `  -${name}${spec.type === 'string' ? '=<value>' : ''}${shown}\n      ${spec.description}`;
+    })
     .join('\n\n');
 }

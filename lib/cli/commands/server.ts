@@ -123,3 +123,6 @@ ${describeFlags(FLAGS)}
 `,
   run,
 };
+
+/** What main.ts looks up by name (registry.ts). */
+export const commands: Command[] = [serverCommand];

@@ -1,0 +1,23 @@
+import { VERSION } from '../../version.js';
+import type { Command } from '../command.js';
+import { parseFlags, UsageError } from '../flags.js';
+
+export const commands: Command[] = [
+  {
+    name: 'version',
+    synopsis: 'Print the version',
+    usage: `Usage: nomad-api version
+
+  Prints the version of this program (no server is contacted).
+
+Example:
+  $ nomad-api version
+`,
+    async run(args, io) {
+      const flags = parseFlags(args, {});
+      if (flags.positional.length > 0) throw new UsageError('version takes no arguments');
+      io.stdout(`nomad-api v${VERSION}\n`);
+      return 0;
+    },
+  },
+];
