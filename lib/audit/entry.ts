@@ -1,0 +1,102 @@
+import { ApiError } from '../errors.js';
+import type { CallerAuth, Request, Response } from '../core/request.js';
+import { hashStrings, type Hash } from './hash.js';
+
+/**
+ * One audit record before it is a line: what the pipeline hands the broker (AuditInput), and
+ * how a device turns it into the JSON object it writes (formatEntry), hashed with its salt.
+ */
+
+export interface AuditInput {
+  request: Request;
+  /** Who is calling, when the token was checked (null: unauthenticated, or refused before). */
+  caller: CallerAuth | null;
+  /** The caller's token expiry, Unix ms, 0 when it never expires. */
+  tokenExpireTime?: number;
+  /** The mount the request was routed to. */
+  mountPoint?: string;
+  /** Response lines only: the answer (null: 204 / 404). */
+  response?: Response | null;
+  /** The failure, when the request was refused or failed. */
+  error?: unknown;
+}
+
+export interface FormatOptions {
+  /** Write values as they are (no hashing): for debugging only. */
+  logRaw: boolean;
+  /** Hash token accessors too (Vault's default). */
+  hmacAccessor: boolean;
+}
+
+/** Token store routes that carry a token in the path (`auth/token/lookup/<token>`): the tail is hashed. */
+const TOKEN_IN_PATH = /^(auth\/token\/(?:lookup|renew|revoke|revoke-orphan)\/)(.+)$/;
+
+/** What the error field says: a client error's message, never an internal error's detail. */
+export function errorText(error: unknown): string {
+  if (error === undefined) return '';
+  return error instanceof ApiError && error.status < 500 ? error.message : 'internal error';
+}
+
+function responseData(response: Response): unknown {
+  if (response.dataJson !== undefined) return JSON.parse(response.dataJson) as unknown;
+  return response.data ?? null;
+}
+
+export function formatEntry(type: 'request' | 'response', input: AuditInput, hash: Hash, options: FormatOptions): Record<string, unknown> {
+  const raw = options.logRaw;
+  const token = (value: string): string => (raw || value === '' ? value : hash(value));
+  const accessor = (value: string): string => (raw || !options.hmacAccessor || value === '' ? value : hash(value));
+  const values = (value: unknown): unknown => (raw ? value : hashStrings(value, hash));
+  const { request, caller } = input;
+
+  const expire = input.tokenExpireTime ?? 0;
+  const auth =
+    caller === null
+      ? null
+      : {
+          client_token: token(request.clientToken),
+          accessor: accessor(caller.accessor),
+          display_name: caller.displayName,
+          policies: caller.policies,
+          metadata: caller.metadata,
+          token_ttl: expire === 0 ? 0 : Math.max(0, Math.round((expire - Date.now()) / 1000)),
+        };
+  const match = raw ? null : TOKEN_IN_PATH.exec(request.path);
+  const entry: Record<string, unknown> = {
+    time: new Date().toISOString(),
+    type,
+    auth,
+    request: {
+      id: request.id,
+      operation: request.operation,
+      mount_point: input.mountPoint ?? '',
+      client_token: caller === null ? '' : token(request.clientToken),
+      path: match ? match[1]! + hash(match[2]!) : request.path,
+      data: values(request.data),
+      remote_address: request.remoteAddress,
+    },
+  };
+  const response = input.response;
+  if (type === 'response') {
+    entry.response =
+      response === undefined || response === null
+        ? null
+        : {
+            data: values(responseData(response)),
+            auth:
+              response.auth === undefined
+                ? null
+                : {
+                    client_token: token(response.auth.clientToken),
+                    accessor: accessor(response.auth.accessor),
+                    policies: response.auth.policies,
+                    metadata: response.auth.metadata,
+                    lease_duration: response.auth.leaseDuration,
+                    renewable: response.auth.renewable,
+                  },
+            secret: response.secret?.leaseId ? { lease_id: response.secret.leaseId } : null,
+          };
+  }
+  entry.error = errorText(input.error);
+  return entry;
+}

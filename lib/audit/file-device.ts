@@ -1,0 +1,232 @@
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { GENESIS, headOfLine, linkLine, sealLine, type ChainHead } from './chain.js';
+import { formatEntry, type AuditInput, type FormatOptions } from './entry.js';
+import { createHash, type Hash } from './hash.js';
+import { readLastLine } from './last-line.js';
+
+/**
+ * The `file` audit device: appends one chained JSON line per record to `file_path` (mode
+ * 0600 unless `mode` says otherwise) or to stdout. Lines waiting while a write is under way
+ * go out together in the next write, in order. Every record has a bounded wait: a device
+ * that cannot write (a full pipe, a stuck disk) fails it after `writeTimeoutMs`, and the
+ * broker fails closed. Before each write the path is checked: a file moved away (rotation)
+ * or replaced is reopened, and a new empty file starts with a link to the last chain value.
+ */
+
+export interface DeviceConfig extends FormatOptions {
+  /** The audit path, `file/`. */
+  path: string;
+  /** A file path, or `stdout`. */
+  filePath: string;
+  /** Permission bits of the file; 0 leaves them as they are. */
+  mode: number;
+  writeTimeoutMs: number;
+  salt: Uint8Array;
+  chainKey: Uint8Array;
+}
+
+export interface AuditDevice {
+  readonly config: DeviceConfig;
+  readonly hash: Hash;
+  /** Opens the file now (enable, unseal): rejects when it cannot be opened and written. */
+  open(): Promise<void>;
+  log(type: 'request' | 'response', input: AuditInput): Promise<void>;
+  /** The last line written: seq and chain value. */
+  head(): ChainHead;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  body: Record<string, unknown>;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export class AuditWriteError extends Error {
+  override name = 'AuditWriteError';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new AuditWriteError(`${what} timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
+
+export function createFileDevice(config: DeviceConfig): AuditDevice {
+  const hash = createHash(config.salt);
+  const toStdout = config.filePath === 'stdout';
+  let head: ChainHead = GENESIS;
+  let handle: FileHandle | null = null;
+  let identity = '';
+  let started = false;
+  let closed = false;
+  let pending: Pending[] = [];
+  let writing = false;
+
+  /** Makes sure the open file is the one at the path; the link line to write first, if the file is new. */
+  const ensureTarget = async (): Promise<string> => {
+    if (toStdout) {
+      if (started) return '';
+      started = true;
+      return writeLink();
+    }
+    const now = await stat(config.filePath).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+    if (handle !== null && now !== null && `${now.dev}:${now.ino}` === identity) return '';
+    const old = handle;
+    handle = null;
+    identity = '';
+    await old?.close().catch(() => undefined);
+    if (now?.isDirectory()) throw new AuditWriteError(`${config.filePath} is a directory`);
+    if (now?.isFIFO()) {
+      // A FIFO with no reader would block open() on a thread for good: probe without blocking first.
+      const probe = await open(config.filePath, constants.O_WRONLY | constants.O_NONBLOCK);
+      await probe.close();
+    }
+    const next = await open(config.filePath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, config.mode || 0o600);
+    try {
+      if (config.mode !== 0) await next.chmod(config.mode);
+      const info = await next.stat();
+      const last = info.isFile() && info.size > 0 ? headOfLine(await readLastLine(config.filePath, info.size)) : null;
+      handle = next;
+      identity = `${info.dev}:${info.ino}`;
+      if (info.isFile() && info.size > 0) {
+        // A file with lines in it: the chain goes on from its last line.
+        if (last !== null) head = last;
+        return '';
+      }
+      return writeLink();
+    } catch (err) {
+      if (handle === null) await next.close().catch(() => undefined);
+      throw err;
+    }
+  };
+
+  const writeLink = (): string => {
+    const sealed = linkLine(config.chainKey, head);
+    head = sealed.head;
+    return `${sealed.line}\n`;
+  };
+
+  const writeText = async (text: string): Promise<void> => {
+    if (toStdout) {
+      await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
+      return;
+    }
+    let buffer = Buffer.from(text, 'utf8');
+    while (buffer.length > 0) {
+      const { bytesWritten } = await handle!.write(buffer);
+      buffer = buffer.subarray(bytesWritten);
+    }
+  };
+
+  /** Writes everything waiting in one go; on failure the chain is rolled back, as nothing counts as written. */
+  const flush = async (): Promise<void> => {
+    if (writing || pending.length === 0) return;
+    writing = true;
+    const batch = pending;
+    pending = [];
+    const before = head;
+    try {
+      let text = await ensureTarget();
+      for (const item of batch) {
+        const sealed = sealLine(config.chainKey, head, item.body);
+        head = sealed.head;
+        text += `${sealed.line}\n`;
+      }
+      await writeText(text);
+      for (const item of batch) item.resolve();
+    } catch (err) {
+      head = before;
+      // Reopen next time: the handle may be what failed.
+      const old = handle;
+      handle = null;
+      identity = '';
+      void old?.close().catch(() => undefined);
+      const failure = err instanceof Error ? err : new Error(String(err));
+      for (const item of batch) item.reject(failure);
+    } finally {
+      writing = false;
+      if (pending.length > 0 && !closed) void flush();
+    }
+  };
+
+  const record = (body: Record<string, unknown>): Promise<void> => {
+    if (closed) return Promise.reject(new AuditWriteError('the audit device is disabled'));
+    return new Promise<void>((resolve, reject) => {
+      const item: Pending = { body, resolve: () => undefined, reject: () => undefined };
+      const timer = setTimeout(() => {
+        // Not written yet: it leaves the queue, so it never takes a seq.
+        const at = pending.indexOf(item);
+        if (at !== -1) pending.splice(at, 1);
+        reject(new AuditWriteError(`audit write to ${config.filePath} timed out after ${config.writeTimeoutMs} ms`));
+      }, config.writeTimeoutMs);
+      item.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      item.reject = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      pending.push(item);
+      void flush();
+    });
+  };
+
+  return {
+    config,
+    hash,
+    async open() {
+      await withTimeout(
+        (async () => {
+          if (toStdout) return;
+          const before = head;
+          try {
+            await writeText(await ensureTarget());
+          } catch (err) {
+            head = before;
+            const old = handle;
+            handle = null;
+            identity = '';
+            await old?.close().catch(() => undefined);
+            throw err;
+          }
+        })(),
+        config.writeTimeoutMs,
+        `opening ${config.filePath}`,
+      );
+    },
+    log(type, input) {
+      let body: Record<string, unknown>;
+      try {
+        body = formatEntry(type, input, hash, config);
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return record(body);
+    },
+    head: () => head,
+    async close() {
+      closed = true;
+      for (const item of pending.splice(0)) item.reject(new AuditWriteError('the audit device is disabled'));
+      const old = handle;
+      handle = null;
+      // A write stuck on a full pipe must not hold up disabling the device.
+      if (old !== null) await withTimeout(old.close(), config.writeTimeoutMs, 'closing').catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+
+/**
+ * What an audit line shows instead of a secret: `hmac-sha256:<hex>`, keyed by the device's
+ * own salt (kept in the barrier), so equal values can be matched (sys/audit-hash) without
+ * the log ever holding them.
+ */
+
+export const HASH_PREFIX = 'hmac-sha256:';
+
+export type Hash = (value: string) => string;
+
+export function createHash(salt: Uint8Array): Hash {
+  // A token is hashed twice per request (request and response lines): one remembered value
+  // spares the HMAC for a client that sends the same token again.
+  let lastInput = '';
+  let lastOutput = '';
+  return (value) => {
+    if (value === lastInput && lastOutput !== '') return lastOutput;
+    const out = HASH_PREFIX + createHmac('sha256', salt).update(value, 'utf8').digest('hex');
+    lastInput = value;
+    lastOutput = out;
+    return out;
+  };
+}
+
+/**
+ * A deep copy of a JSON value with every string replaced by its hash. Keys, numbers, booleans
+ * and null stay as they are (Vault's rule: the shape stays readable, the values do not).
+ */
+export function hashStrings(value: unknown, hash: Hash): unknown {
+  if (typeof value === 'string') return hash(value);
+  if (Array.isArray(value)) return value.map((item) => hashStrings(item, hash));
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = hashStrings(item, hash);
+    return out;
+  }
+  return value;
+}
