@@ -65,6 +65,14 @@ describe('the file audit device', () => {
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
   });
 
+  it('logs every hot read: the fast path steps aside while a device is enabled', async () => {
+    const { s, file } = await setup();
+    expect((await s.request('PUT', '/v1/secret/hot', { token: s.rootToken, body: { v: 'x' } })).status).toBe(204);
+    for (let i = 0; i < 5; i++) expect((await s.request('GET', '/v1/secret/hot', { token: s.rootToken })).status).toBe(200);
+    const reads = auditLines(file).filter((l) => l.request?.path === 'secret/hot' && l.request.operation === 'read');
+    expect(reads.map((l) => l.type)).toEqual(Array.from({ length: 5 }, () => ['request', 'response']).flat());
+  });
+
   it('hashes the password of a login and the token it answers, and a token in a token-store path', async () => {
     const { s, file } = await setup();
     const root = { token: s.rootToken };
