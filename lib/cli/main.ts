@@ -1,11 +1,12 @@
 import { VERSION } from '../version.js';
 import type { Command, CommandIO } from './command.js';
+import { auditCommand } from './commands/audit.js';
 import { serverCommand } from './commands/server.js';
 import { UsageError } from './flags.js';
 
 /** `nomad-api <command> [flags]`: the server and the CLI are one program. */
 
-const COMMANDS: Command[] = [serverCommand];
+const COMMANDS: Command[] = [serverCommand, auditCommand];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
