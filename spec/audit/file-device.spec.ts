@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { verifyAuditFiles } from '../../lib/audit/verify.js';
 import { auditLines, enableFileDevice, tempDir } from '../helpers/audit.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -148,6 +149,10 @@ describe('the file audit device', () => {
     expect((await s.request('GET', '/v1/sys/audit', user)).status).toBe(401);
     expect((await s.request('DELETE', '/v1/sys/audit/file', user)).status).toBe(401);
     expect((await s.request('GET', '/v1/sys/audit-chain/file', user)).status).toBe(401);
+    // Refused by the ACL, with the caller known: logged once, with its error.
+    const denied = auditLines(file).filter((l) => l.request?.path === 'sys/audit' && l.auth?.policies?.includes('default'));
+    expect(denied).toHaveLength(1);
+    expect(denied[0]!).toMatchObject({ type: 'request', error: 'permission denied' });
 
     const hashBefore = (await s.request('POST', '/v1/sys/audit-hash/file', { ...root, body: { input: 'same' } })).body.data.hash;
     expect((await s.request('PUT', '/v1/sys/seal', root)).status).toBe(204);
@@ -158,6 +163,10 @@ describe('the file audit device', () => {
     expect((await s.request('POST', '/v1/sys/audit-hash/file', { ...root, body: { input: 'same' } })).body.data.hash).toBe(hashBefore);
     await s.request('GET', '/v1/secret/after-unseal', root);
     expect(auditLines(file).some((l) => l.request?.path === 'secret/after-unseal')).toBe(true);
+    // Reopened at unseal, the device went on with the chain of the file's last line: one link line, one chain.
+    expect(auditLines(file).filter((l) => l.type === 'link')).toHaveLength(1);
+    const key = (await s.request('GET', '/v1/sys/audit-chain/file', root)).body.data.key as string;
+    expect(verifyAuditFiles(Buffer.from(key, 'hex'), [{ name: file, text: readFileSync(file, 'utf8') }])).toMatchObject({ ok: true });
 
     expect((await s.request('DELETE', '/v1/sys/audit/file', root)).status).toBe(204);
     expect((await s.request('GET', '/v1/sys/audit', root)).body.data).toEqual({});
