@@ -24,18 +24,20 @@ export function chainOf(key: Uint8Array, previous: string, canonical: string): s
   return createHmac('sha256', key).update(previous, 'utf8').update('\n').update(canonical, 'utf8').digest('hex');
 }
 
-/** The line for `body` after `head`, and the new head. A link line records `prev`. */
-export function sealLine(key: Uint8Array, head: ChainHead, body: Record<string, unknown>, link = false): { line: string; head: ChainHead } {
-  const fields: Record<string, unknown> = { ...body, seq: head.seq + 1 };
-  if (link) fields.prev = head.chain;
-  const canonical = JSON.stringify(fields);
+/**
+ * The line for `body` (a JSON object's text) after `head`, and the new head. `seq` (and, for a
+ * link line, `prev`) are spliced in as text: the body is serialized once, by its maker.
+ */
+export function sealLine(key: Uint8Array, head: ChainHead, body: string, link = false): { line: string; head: ChainHead } {
+  const seq = head.seq + 1;
+  const canonical = `${body.slice(0, -1)},"seq":${seq}${link ? `,"prev":"${head.chain}"` : ''}}`;
   const chain = chainOf(key, head.chain, canonical);
-  return { line: `${canonical.slice(0, -1)},"chain":"${chain}"}`, head: { seq: head.seq + 1, chain } };
+  return { line: `${canonical.slice(0, -1)},"chain":"${chain}"}`, head: { seq, chain } };
 }
 
 /** A link line: the first line of every file a device opens empty. */
 export function linkLine(key: Uint8Array, head: ChainHead): { line: string; head: ChainHead } {
-  return sealLine(key, head, { time: new Date().toISOString(), type: 'link' }, true);
+  return sealLine(key, head, `{"time":"${new Date().toISOString()}","type":"link"}`, true);
 }
 
 /** Splits a line into the text its chain covers and the chain value; null when it has none. */

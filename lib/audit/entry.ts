@@ -42,10 +42,19 @@ function responseData(response: Response): unknown {
   return response.data ?? null;
 }
 
-export function formatEntry(type: 'request' | 'response', input: AuditInput, hash: Hash, options: FormatOptions): Record<string, unknown> {
+/** The hashes a device writes with: one salt, with a memo each for tokens and accessors (hash.ts). */
+export interface EntryHashes {
+  value: Hash;
+  token: Hash;
+  accessor: Hash;
+}
+
+/** The entry as JSON text, without seq and chain (chain.ts adds them). */
+export function formatEntry(type: 'request' | 'response', input: AuditInput, hashes: EntryHashes, options: FormatOptions): string {
   const raw = options.logRaw;
-  const token = (value: string): string => (raw || value === '' ? value : hash(value));
-  const accessor = (value: string): string => (raw || !options.hmacAccessor || value === '' ? value : hash(value));
+  const hash = hashes.value;
+  const token = (value: string): string => (raw || value === '' ? value : hashes.token(value));
+  const accessor = (value: string): string => (raw || !options.hmacAccessor || value === '' ? value : hashes.accessor(value));
   const values = (value: unknown): unknown => (raw ? value : hashStrings(value, hash));
   const { request, caller } = input;
 
@@ -98,5 +107,5 @@ export function formatEntry(type: 'request' | 'response', input: AuditInput, has
           };
   }
   entry.error = errorText(input.error);
-  return entry;
+  return JSON.stringify(entry);
 }

@@ -10,9 +10,14 @@ import { readLastLine } from './last-line.js';
  * 0600 unless `mode` says otherwise) or to stdout. Lines waiting while a write is under way
  * go out together in the next write, in order. Every record has a bounded wait: a device
  * that cannot write (a full pipe, a stuck disk) fails it after `writeTimeoutMs`, and the
- * broker fails closed. Before each write the path is checked: a file moved away (rotation)
- * or replaced is reopened, and a new empty file starts with a link to the last chain value.
+ * broker fails closed. The path is checked before a write, at most every PATH_CHECK_MS (a
+ * stat on every write would add a thread-pool round trip to each request): a file moved away
+ * (rotation) or replaced is reopened, and a new empty file starts with a link to the last
+ * chain value. Until the check sees it, lines go to the file moved away, as in Vault.
  */
+
+/** How stale the device's knowledge of its path may be. */
+export const PATH_CHECK_MS = 100;
 
 export interface DeviceConfig extends FormatOptions {
   /** The audit path, `file/`. */
@@ -28,6 +33,7 @@ export interface DeviceConfig extends FormatOptions {
 
 export interface AuditDevice {
   readonly config: DeviceConfig;
+  /** How this device hashes a value (sys/audit-hash). */
   readonly hash: Hash;
   /** Opens the file now (enable, unseal): rejects when it cannot be opened and written. */
   open(): Promise<void>;
@@ -38,7 +44,7 @@ export interface AuditDevice {
 }
 
 interface Pending {
-  body: Record<string, unknown>;
+  body: string;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -64,11 +70,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 export function createFileDevice(config: DeviceConfig): AuditDevice {
-  const hash = createHash(config.salt);
+  const hashes = { value: createHash(config.salt), token: createHash(config.salt), accessor: createHash(config.salt) };
   const toStdout = config.filePath === 'stdout';
   let head: ChainHead = GENESIS;
   let handle: FileHandle | null = null;
   let identity = '';
+  let checkedAt = 0;
   let started = false;
   let closed = false;
   let pending: Pending[] = [];
@@ -81,10 +88,12 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       started = true;
       return writeLink();
     }
+    if (handle !== null && Date.now() - checkedAt < PATH_CHECK_MS) return '';
     const now = await stat(config.filePath).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return null;
       throw err;
     });
+    checkedAt = Date.now();
     if (handle !== null && now !== null && `${now.dev}:${now.ino}` === identity) return '';
     const old = handle;
     handle = null;
@@ -164,7 +173,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     }
   };
 
-  const record = (body: Record<string, unknown>): Promise<void> => {
+  const record = (body: string): Promise<void> => {
     if (closed) return Promise.reject(new AuditWriteError('the audit device is disabled'));
     return new Promise<void>((resolve, reject) => {
       const item: Pending = { body, resolve: () => undefined, reject: () => undefined };
@@ -189,7 +198,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
 
   return {
     config,
-    hash,
+    hash: hashes.value,
     async open() {
       await withTimeout(
         (async () => {
@@ -211,9 +220,9 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       );
     },
     log(type, input) {
-      let body: Record<string, unknown>;
+      let body: string;
       try {
-        body = formatEntry(type, input, hash, config);
+        body = formatEntry(type, input, hashes, config);
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }

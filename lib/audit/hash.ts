@@ -10,9 +10,12 @@ export const HASH_PREFIX = 'hmac-sha256:';
 
 export type Hash = (value: string) => string;
 
+/**
+ * A hash with a one-value memo, for tokens and accessors: a client sends the same token
+ * request after request, and each request hashes it twice (request and response lines).
+ * Use one per kind of value (tokens, accessors), or they would keep evicting each other.
+ */
 export function createHash(salt: Uint8Array): Hash {
-  // A token is hashed twice per request (request and response lines): one remembered value
-  // spares the HMAC for a client that sends the same token again.
   let lastInput = '';
   let lastOutput = '';
   return (value) => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PATH_CHECK_MS } from '../../lib/audit/file-device.js';
 import { auditLines, enableFileDevice, tempDir } from '../helpers/audit.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -25,9 +26,11 @@ afterEach(async () => {
   temp = undefined;
 });
 
-const breakFile = (file: string): void => {
+/** Replaces the file by a directory, and waits until the device's next path check is due. */
+const breakFile = async (file: string): Promise<void> => {
   rmSync(file);
   mkdirSync(file);
+  await new Promise((resolve) => setTimeout(resolve, PATH_CHECK_MS + 20));
 };
 
 describe('fail-closed auditing', () => {
@@ -41,11 +44,11 @@ describe('fail-closed auditing', () => {
     await enableFileDevice(s, 'a', { file_path: a });
     await enableFileDevice(s, 'b', { file_path: b });
 
-    breakFile(a);
+    await breakFile(a);
     expect((await s.request('PUT', '/v1/secret/one', { ...root, body: { v: 'first' } })).status).toBe(204);
     expect(auditLines(b).some((l) => l.request?.path === 'secret/one')).toBe(true);
 
-    breakFile(b);
+    await breakFile(b);
     const refused = await s.request('PUT', '/v1/secret/two', { ...root, body: { v: 'second' } });
     expect(refused.status).toBe(500);
     expect(refused.body.errors).toEqual(['internal error']);

@@ -1,6 +1,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PATH_CHECK_MS } from '../../lib/audit/file-device.js';
 import { auditLines, enableFileDevice, tempDir } from '../helpers/audit.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -120,6 +121,7 @@ describe('nomad-api audit verify', () => {
   it('verifies the link between a rotated file and the next one, in order only', async () => {
     const rotated = `${file}.1`;
     renameSync(file, rotated);
+    await new Promise((resolve) => setTimeout(resolve, PATH_CHECK_MS + 20));
     expect((await server.request('GET', '/v1/secret/app0', { token: server.rootToken })).status).toBe(200);
     const next = auditLines(file);
     expect(next[0]!.type).toBe('link');
