@@ -107,6 +107,8 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     }
     const next = await open(config.filePath, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, config.mode || 0o600);
     try {
+      // Disabled (or sealed) while this write was opening the file: the file is not kept open.
+      if (closed) throw new AuditWriteError('the audit device is disabled');
       if (config.mode !== 0) await next.chmod(config.mode);
       const info = await next.stat();
       const last = info.isFile() && info.size > 0 ? headOfLine(await readLastLine(config.filePath, info.size)) : null;

@@ -125,6 +125,18 @@ describe('fail-closed auditing', () => {
     }
   });
 
+  it('refuses to enable a device on a FIFO nobody reads, and enables nothing', async () => {
+    server = await startTestServer();
+    temp = tempDir();
+    const fifo = join(temp.dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const res = await server.request('PUT', '/v1/sys/audit/pipe', { token: server.rootToken, body: { type: 'file', options: { file_path: fifo } } });
+    expect(res.status).toBe(400);
+    expect(res.body.errors[0]).toContain('cannot open the audit file');
+    expect((await server.request('GET', '/v1/sys/audit', { token: server.rootToken })).body.data).toEqual({});
+    expect((await server.request('PUT', '/v1/secret/x', { token: server.rootToken, body: { v: '1' } })).status).toBe(204);
+  });
+
   it('with a blocked device and a working one, requests succeed at once', async () => {
     server = await startTestServer();
     temp = tempDir();
