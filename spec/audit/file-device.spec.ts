@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,6 +65,17 @@ describe('the file audit device', () => {
     // Request and response share the request id; seq counts up with no gap.
     expect(forApp[0]!.request.id).toBe(forApp[1]!.request.id);
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+
+    // The chain is what the README says: HMAC-SHA256(key, previous chain + "\n" + the line without its chain field).
+    const key = Buffer.from((await s.request('GET', '/v1/sys/audit-chain/file', { token: s.rootToken })).body.data.key, 'hex');
+    const raw = readFileSync(file, 'utf8').split('\n').slice(0, 5);
+    let previous = '';
+    for (const line of raw) {
+      const { chain, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      const expected = createHmac('sha256', key).update(`${previous}\n${JSON.stringify(rest)}`).digest('hex');
+      expect(chain).toBe(expected);
+      previous = expected;
+    }
   });
 
   it('logs every hot read: the fast path steps aside while a device is enabled', async () => {
