@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, write as fsWrite } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { GENESIS, headOfLine, linkLine, sealLine, type ChainHead } from './chain.js';
 import { formatEntry, type AuditInput, type FormatOptions } from './entry.js';
@@ -138,9 +138,11 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       return;
     }
     let buffer = Buffer.from(text, 'utf8');
+    const fd = handle!.fd;
     while (buffer.length > 0) {
-      const { bytesWritten } = await handle!.write(buffer);
-      buffer = buffer.subarray(bytesWritten);
+      // The callback form: one thread-pool trip without the promise API's extra turns.
+      const written = await new Promise<number>((resolve, reject) => fsWrite(fd, buffer, (err, n) => (err ? reject(err) : resolve(n))));
+      buffer = buffer.subarray(written);
     }
   };
 
