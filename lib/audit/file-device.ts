@@ -3,7 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { GENESIS, headOfLine, linkLine, sealLine, type ChainHead } from './chain.js';
 import { formatEntry, type AuditInput, type FormatOptions } from './entry.js';
 import { createHash, type Hash } from './hash.js';
-import { readLastLine } from './last-line.js';
+import { readTail } from './last-line.js';
 
 /**
  * The `file` audit device: appends one chained JSON line per record to `file_path` (mode
@@ -111,13 +111,15 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       if (closed) throw new AuditWriteError('the audit device is disabled');
       if (config.mode !== 0) await next.chmod(config.mode);
       const info = await next.stat();
-      const last = info.isFile() && info.size > 0 ? headOfLine(await readLastLine(config.filePath, info.size)) : null;
+      const tail = info.isFile() && info.size > 0 ? await readTail(config.filePath, info.size) : null;
       handle = next;
       identity = `${info.dev}:${info.ino}`;
-      if (info.isFile() && info.size > 0) {
-        // A file with lines in it: the chain goes on from its last line.
+      if (tail !== null) {
+        // A file with lines in it: the chain goes on from its last complete line. A line torn
+        // by a crash is ended, so the next line stands on its own (verify names the torn one).
+        const last = headOfLine(tail.lastComplete);
         if (last !== null) head = last;
-        return '';
+        return tail.torn ? '\n' : '';
       }
       return writeLink();
     } catch (err) {

@@ -1,30 +1,43 @@
 import { open } from 'node:fs/promises';
 
 /**
- * The last complete line of a file (without its newline), read from the end in chunks, so a
- * device reopening a large log costs a few reads, not the whole file. '' for an empty file.
+ * The end of a file a device reopens, read from the end in chunks, so a large log costs a few
+ * reads, not the whole file: its last complete line (without the newline; '' when there is
+ * none), and whether the file ends in the middle of a line (a write torn by a crash).
  */
 
 const CHUNK = 64 * 1024;
 
-export async function readLastLine(path: string, size: number): Promise<string> {
+export interface FileTail {
+  lastComplete: string;
+  torn: boolean;
+}
+
+export async function readTail(path: string, size: number): Promise<FileTail> {
   const handle = await open(path, 'r');
   try {
     let end = size;
     let tail = Buffer.alloc(0);
+    let torn: boolean | undefined;
     while (end > 0) {
       const start = Math.max(0, end - CHUNK);
       const chunk = Buffer.alloc(end - start);
       await handle.read(chunk, 0, chunk.length, start);
       tail = Buffer.concat([chunk, tail]);
       end = start;
-      // Skip the final newline; look for the one before the last line.
-      const body = tail.at(-1) === 0x0a ? tail.subarray(0, -1) : tail;
-      const newline = body.lastIndexOf(0x0a);
-      if (newline !== -1) return body.subarray(newline + 1).toString('utf8');
-      if (end === 0) return body.toString('utf8');
+      torn ??= tail.at(-1) !== 0x0a;
+      // The complete lines end at the last newline; the last of them starts after the newline before it.
+      const lastNewline = tail.lastIndexOf(0x0a);
+      if (lastNewline === -1) {
+        if (end === 0) return { lastComplete: '', torn };
+        continue;
+      }
+      const body = tail.subarray(0, lastNewline);
+      const before = body.lastIndexOf(0x0a);
+      if (before !== -1) return { lastComplete: body.subarray(before + 1).toString('utf8'), torn };
+      if (end === 0) return { lastComplete: body.toString('utf8'), torn };
     }
-    return '';
+    return { lastComplete: '', torn: false };
   } finally {
     await handle.close();
   }

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyAuditFiles } from '../../lib/audit/verify.js';
@@ -124,6 +124,26 @@ describe('the file audit device', () => {
     expect(refused[0]!.auth).toBeNull();
     expect(refused[0]!.error).toBe('permission denied');
     expect(readFileSync(file, 'utf8')).toContain('visible-value');
+  });
+
+  it('ends a line torn by a crash when it reopens the file, and chains on from the last complete line', async () => {
+    const { s, file } = await setup();
+    const root = { token: s.rootToken };
+    await s.request('GET', '/v1/secret/before', root);
+    const key = Buffer.from((await s.request('GET', '/v1/sys/audit-chain/file', root)).body.data.key, 'hex');
+    expect((await s.request('PUT', '/v1/sys/seal', root)).status).toBe(204);
+    appendFileSync(file, '{"time":"2026-01-01T00:00:00.000Z","type":"requ');
+    await s.unseal();
+    await s.request('GET', '/v1/secret/after', root);
+    const text = readFileSync(file, 'utf8');
+    const lines = text.split('\n');
+    const torn = lines.findIndex((l) => l.endsWith('"type":"requ'));
+    expect(torn).toBeGreaterThan(0);
+    const verdict = verifyAuditFiles(key, [{ name: file, text }]);
+    expect(verdict).toMatchObject({ ok: false, kind: 'modified', line: torn + 1 });
+    // Without the torn fragment the chain is whole: the device went on from the line before it.
+    lines.splice(torn, 1);
+    expect(verifyAuditFiles(key, [{ name: file, text: lines.join('\n') }])).toMatchObject({ ok: true });
   });
 
   it('lists, refuses bad input with 400 and nothing enabled, disables, and keeps the table across seal and unseal', async () => {
