@@ -49,55 +49,65 @@ export interface EntryHashes {
   accessor: Hash;
 }
 
-/** The entry as JSON text, without seq and chain (chain.ts adds them). */
-export function formatEntry(type: 'request' | 'response', input: AuditInput, hashes: EntryHashes, options: FormatOptions): string {
+/**
+ * The `auth` and `request` members as JSON text (no braces): the same for the request line and
+ * the response line of one request, so a device makes it once per request (file-device.ts).
+ */
+export function formatSections(input: AuditInput, hashes: EntryHashes, options: FormatOptions): string {
   const raw = options.logRaw;
-  const hash = hashes.value;
   const token = (value: string): string => (raw || value === '' ? value : hashes.token(value));
-  const accessor = (value: string): string => (raw || !options.hmacAccessor || value === '' ? value : hashes.accessor(value));
-  const values = (value: unknown): unknown => (raw ? value : hashStrings(value, hash));
   const { request, caller } = input;
-
   const expire = input.tokenExpireTime ?? 0;
   const auth =
     caller === null
       ? null
       : {
           client_token: token(request.clientToken),
-          accessor: accessor(caller.accessor),
+          accessor: raw || !options.hmacAccessor || caller.accessor === '' ? caller.accessor : hashes.accessor(caller.accessor),
           display_name: caller.displayName,
           policies: caller.policies,
           metadata: caller.metadata,
           token_ttl: expire === 0 ? 0 : Math.max(0, Math.round((expire - Date.now()) / 1000)),
         };
   const match = raw ? null : TOKEN_IN_PATH.exec(request.path);
-  const entry: Record<string, unknown> = {
-    time: new Date().toISOString(),
-    type,
+  const json = JSON.stringify({
     auth,
     request: {
       id: request.id,
       operation: request.operation,
       mount_point: input.mountPoint ?? '',
       client_token: caller === null ? '' : token(request.clientToken),
-      path: match ? match[1]! + hash(match[2]!) : request.path,
-      data: values(request.data),
+      path: match ? match[1]! + hashes.value(match[2]!) : request.path,
+      data: raw ? request.data : hashStrings(request.data, hashes.value),
       remote_address: request.remoteAddress,
     },
-  };
-  const response = input.response;
+  });
+  return json.slice(1, -1);
+}
+
+/** The entry as JSON text, without seq and chain (chain.ts adds them). */
+export function formatEntry(
+  type: 'request' | 'response',
+  input: AuditInput,
+  hashes: EntryHashes,
+  options: FormatOptions,
+  sections: string = formatSections(input, hashes, options),
+): string {
+  let text = `{"time":"${new Date().toISOString()}","type":"${type}",${sections}`;
   if (type === 'response') {
-    entry.response =
+    const raw = options.logRaw;
+    const response = input.response;
+    const block =
       response === undefined || response === null
         ? null
         : {
-            data: values(responseData(response)),
+            data: raw ? responseData(response) : hashStrings(responseData(response), hashes.value),
             auth:
               response.auth === undefined
                 ? null
                 : {
-                    client_token: token(response.auth.clientToken),
-                    accessor: accessor(response.auth.accessor),
+                    client_token: raw ? response.auth.clientToken : hashes.token(response.auth.clientToken),
+                    accessor: raw || !options.hmacAccessor ? response.auth.accessor : hashes.accessor(response.auth.accessor),
                     policies: response.auth.policies,
                     metadata: response.auth.metadata,
                     lease_duration: response.auth.leaseDuration,
@@ -105,7 +115,7 @@ export function formatEntry(type: 'request' | 'response', input: AuditInput, has
                   },
             secret: response.secret?.leaseId ? { lease_id: response.secret.leaseId } : null,
           };
+    text += `,"response":${JSON.stringify(block)}`;
   }
-  entry.error = errorText(input.error);
-  return JSON.stringify(entry);
+  return `${text},"error":${JSON.stringify(errorText(input.error))}}`;
 }

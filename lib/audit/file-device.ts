@@ -1,7 +1,7 @@
 import { constants, write as fsWrite } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { GENESIS, headOfLine, linkLine, sealLine, type ChainHead } from './chain.js';
-import { formatEntry, type AuditInput, type FormatOptions } from './entry.js';
+import { formatEntry, formatSections, type AuditInput, type FormatOptions } from './entry.js';
 import { createHash, type Hash } from './hash.js';
 import { readTail } from './last-line.js';
 
@@ -80,6 +80,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
   let closed = false;
   let pending: Pending[] = [];
   let writing = false;
+  const sections = new WeakMap<object, string>();
 
   /** Makes sure the open file is the one at the path; the link line to write first, if the file is new. */
   const ensureTarget = async (): Promise<string> => {
@@ -228,7 +229,13 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     log(type, input) {
       let body: string;
       try {
-        body = formatEntry(type, input, hashes, config);
+        // The request line's auth and request members serve its response line too.
+        let common = sections.get(input.request);
+        if (common === undefined) {
+          common = formatSections(input, hashes, config);
+          if (type === 'request') sections.set(input.request, common);
+        } else if (type === 'response') sections.delete(input.request);
+        body = formatEntry(type, input, hashes, config, common);
       } catch (err) {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
