@@ -33,11 +33,23 @@ export function createAuditBroker(logger: Logger): AuditBroker {
   const byPath = new Map<string, AuditDevice>();
   let list: AuditDevice[] = [];
 
+  const failed = (device: AuditDevice, type: string, input: AuditInput, err: unknown): void => {
+    logger.error('audit device failed', { path: device.config.path, type, request_id: input.request.id, error: (err as Error).message });
+  };
+
   const log = (type: 'request' | 'response', input: AuditInput): Promise<void> => {
     if (list.length === 0) return Promise.resolve();
+    if (list.length === 1) {
+      // The common case, without Promise.any's extra promises.
+      const device = list[0]!;
+      return device.log(type, input).catch((err: unknown) => {
+        failed(device, type, input, err);
+        throw new AuditFailure(`no audit device could record the ${type}: ${(err as Error).message}`, err);
+      });
+    }
     const attempts = list.map((device) =>
       device.log(type, input).catch((err: unknown) => {
-        logger.error('audit device failed', { path: device.config.path, type, request_id: input.request.id, error: (err as Error).message });
+        failed(device, type, input, err);
         throw err;
       }),
     );

@@ -45,6 +45,10 @@ export interface AuditDevice {
 
 interface Pending {
   body: string;
+  /** Date.now() after which the record counts as failed. */
+  deadline: number;
+  /** Answered already (written, failed, or timed out): a timed-out record is never written. */
+  settled: boolean;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -79,7 +83,10 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
   let started = false;
   let closed = false;
   let pending: Pending[] = [];
+  /** The records of the write under way, oldest first (all older than every pending one). */
+  let inflight: Pending[] = [];
   let writing = false;
+  let watchdog: NodeJS.Timeout | undefined;
   const sections = new WeakMap<object, string>();
 
   /** Makes sure the open file is the one at the path; the link line to write first, if the file is new. */
@@ -149,12 +156,42 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     }
   };
 
+  const settle = (item: Pending, err?: Error): void => {
+    if (item.settled) return;
+    item.settled = true;
+    if (err === undefined) item.resolve();
+    else item.reject(err);
+  };
+
+  /**
+   * One timer per device, not one per record (a timer each would cost every request): it
+   * fires at the oldest unanswered record's deadline, fails every record past its own, and
+   * is set again for the next. Records are queued in order with one timeout, so the oldest
+   * unanswered one is the first due.
+   */
+  const armWatchdog = (): void => {
+    if (watchdog !== undefined) return;
+    const oldest = inflight.find((item) => !item.settled) ?? pending.find((item) => !item.settled);
+    if (oldest === undefined) return;
+    watchdog = setTimeout(() => {
+      watchdog = undefined;
+      const now = Date.now();
+      const late = new AuditWriteError(`audit write to ${config.filePath} timed out after ${config.writeTimeoutMs} ms`);
+      for (const item of inflight) if (item.deadline <= now) settle(item, late);
+      for (const item of pending) if (item.deadline <= now) settle(item, late);
+      armWatchdog();
+    }, Math.max(0, oldest.deadline - Date.now()));
+    watchdog.unref();
+  };
+
   /** Writes everything waiting in one go; on failure the chain is rolled back, as nothing counts as written. */
   const flush = async (): Promise<void> => {
     if (writing || pending.length === 0) return;
     writing = true;
-    const batch = pending;
+    // A record that timed out while it waited is not written: it never takes a seq.
+    const batch = pending.filter((item) => !item.settled);
     pending = [];
+    inflight = batch;
     const before = head;
     try {
       let text = await ensureTarget();
@@ -163,8 +200,8 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
         head = sealed.head;
         text += `${sealed.line}\n`;
       }
-      await writeText(text);
-      for (const item of batch) item.resolve();
+      if (batch.length > 0) await writeText(text);
+      for (const item of batch) settle(item);
     } catch (err) {
       head = before;
       // Reopen next time: the handle may be what failed.
@@ -173,8 +210,9 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       identity = '';
       void old?.close().catch(() => undefined);
       const failure = err instanceof Error ? err : new Error(String(err));
-      for (const item of batch) item.reject(failure);
+      for (const item of batch) settle(item, failure);
     } finally {
+      inflight = [];
       writing = false;
       if (pending.length > 0 && !closed) void flush();
     }
@@ -183,22 +221,8 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
   const record = (body: string): Promise<void> => {
     if (closed) return Promise.reject(new AuditWriteError('the audit device is disabled'));
     return new Promise<void>((resolve, reject) => {
-      const item: Pending = { body, resolve: () => undefined, reject: () => undefined };
-      const timer = setTimeout(() => {
-        // Not written yet: it leaves the queue, so it never takes a seq.
-        const at = pending.indexOf(item);
-        if (at !== -1) pending.splice(at, 1);
-        reject(new AuditWriteError(`audit write to ${config.filePath} timed out after ${config.writeTimeoutMs} ms`));
-      }, config.writeTimeoutMs);
-      item.resolve = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      item.reject = (err) => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      pending.push(item);
+      pending.push({ body, deadline: Date.now() + config.writeTimeoutMs, settled: false, resolve, reject });
+      armWatchdog();
       void flush();
     });
   };
@@ -244,7 +268,9 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     head: () => head,
     async close() {
       closed = true;
-      for (const item of pending.splice(0)) item.reject(new AuditWriteError('the audit device is disabled'));
+      clearTimeout(watchdog);
+      const gone = new AuditWriteError('the audit device is disabled');
+      for (const item of [...inflight, ...pending.splice(0)]) settle(item, gone);
       const old = handle;
       handle = null;
       // A write stuck on a full pipe must not hold up disabling the device.
