@@ -2,7 +2,7 @@ import { constants, write as fsWrite } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { GENESIS, headOfLine, linkLine, sealLine, type ChainHead } from './chain.js';
 import { formatEntry, formatSections, type AuditInput, type FormatOptions } from './entry.js';
-import { createHash, type Hash } from './hash.js';
+import { createHash, createValueHash, type Hash } from './hash.js';
 import { readTail } from './last-line.js';
 
 /**
@@ -74,7 +74,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 export function createFileDevice(config: DeviceConfig): AuditDevice {
-  const hashes = { value: createHash(config.salt), token: createHash(config.salt), accessor: createHash(config.salt) };
+  const hashes = { value: createValueHash(config.salt), token: createHash(config.salt), accessor: createHash(config.salt) };
   const toStdout = config.filePath === 'stdout';
   let head: ChainHead = GENESIS;
   let handle: FileHandle | null = null;

@@ -28,6 +28,26 @@ export function createHash(salt: Uint8Array): Hash {
 }
 
 /**
+ * A hash with a small memo, for values in data: a hot secret is read (and hashed) again and
+ * again. Bounded: short values only, and the memo starts over when full. It holds values the
+ * barrier's plaintext cache holds anyway.
+ */
+export function createValueHash(salt: Uint8Array, maxEntries = 1024, maxLength = 256): Hash {
+  const hash = createHash(salt);
+  let memo = new Map<string, string>();
+  return (value) => {
+    if (value.length > maxLength) return hash(value);
+    let out = memo.get(value);
+    if (out === undefined) {
+      out = hash(value);
+      if (memo.size >= maxEntries) memo = new Map();
+      memo.set(value, out);
+    }
+    return out;
+  };
+}
+
+/**
  * A deep copy of a JSON value with every string replaced by its hash. Keys, numbers, booleans
  * and null stay as they are (Vault's rule: the shape stays readable, the values do not).
  */
