@@ -32,6 +32,7 @@ const auth = () => import('./commands/auth.js');
 const policy = () => import('./commands/policy.js');
 const policyFmt = () => import('./commands/policy-fmt.js');
 const audit = () => import('./commands/audit-devices.js');
+const auditVerify = () => import('./commands/audit-verify.js');
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'server', load: server, synopsis: 'Start a nomad-api server' },
@@ -72,6 +73,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'audit enable', load: audit, synopsis: 'Enable an audit device' },
   { name: 'audit disable', load: audit, synopsis: 'Disable an audit device' },
   { name: 'audit list', load: audit, synopsis: 'List the audit devices' },
+  { name: 'audit verify', load: auditVerify, synopsis: 'Check audit log files against their tamper-evident chain' },
 ];
 
 /** The group names (`operator`, `token`, ...): the first word of two-word commands. */

@@ -1,3 +1,4 @@
+import { createAuditTable } from '../audit/table.js';
 import { ApiError } from '../errors.js';
 import { createBarrier } from '../crypto/barrier.js';
 import { randomBytes } from '../crypto/random.js';
@@ -112,6 +113,7 @@ export function createCore(options: CoreOptions): Core {
     if (owner?.backend.revokeLease) await owner.backend.revokeLease(lease.data ?? {}, owner.storage);
   });
 
+  const audit = createAuditTable(barrier, logger, () => metrics.auditFailures.inc());
   const rateLimiter = createRateLimiter({ barrier, mounts, isUnsealed: () => unsealed });
 
   const rekey = createRekeyer(physical, barrier, (next) => {
@@ -137,10 +139,12 @@ export function createCore(options: CoreOptions): Core {
     await expiration.restore();
     await rateLimiter.table.load();
     cluster = await loadClusterInfo(barrier);
+    await audit.load();
   };
 
   const preSeal = (): void => {
     rekey.cancel();
+    audit.unload();
     expiration.stop();
     rateLimiter.table.unload();
     mounts.unload();
@@ -162,6 +166,7 @@ export function createCore(options: CoreOptions): Core {
     rekey,
     mounts,
     rateLimiter,
+    audit,
     storageType: options.storageType,
     metrics,
 
@@ -256,8 +261,9 @@ export function createCore(options: CoreOptions): Core {
     sysBackend,
     sysStorage: createView(barrier, 'sys/'),
     isUnsealed,
+    audit: audit.broker,
   });
-  const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed });
+  const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed, audit: audit.broker });
 
   return {
     ...services,

@@ -22,14 +22,17 @@ export interface FastPathDeps {
   tokens: TokenStore;
   policies: PolicyStore;
   isUnsealed(): boolean;
+  /** With any audit device enabled every request takes the pipeline, which logs it. */
+  audit: { readonly enabled: boolean };
 }
 
 /** The answer, null for "nothing stored here" (404), or undefined for "not here: ask the pipeline". */
 export type FastPath = (req: Request) => Response | null | undefined;
 
 export function createFastPath(deps: FastPathDeps): FastPath {
-  const { config, mounts, tokens, policies } = deps;
+  const { config, mounts, tokens, policies, audit } = deps;
   return (req) => {
+    if (audit.enabled) return undefined;
     if (req.operation !== 'read' || req.unsupportedMethod !== undefined) return undefined;
     if (sealGate(req, deps.isUnsealed()) !== 'open') return undefined;
     const route = mounts.route(req.path);

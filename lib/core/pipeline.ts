@@ -1,3 +1,4 @@
+import type { AuditBroker } from '../audit/broker.js';
 import { ApiError } from '../errors.js';
 import type { ServerConfig } from '../config.js';
 import { randomUUID } from '../crypto/random.js';
@@ -12,6 +13,7 @@ import type { PolicyStore } from './policies.js';
 import type { BackendRequest, CallerAuth, LeaseInfo, LoginAuth, Request, Response } from './request.js';
 import type { TokenManager } from './token-manager.js';
 import type { TokenStore } from './tokens.js';
+import { createAuditedRequest, type AuditedRequest } from './audit-trail.js';
 
 /**
  * The one request pipeline (api.md §2 order): sealed (503) → token (401) → ACL (401) →
@@ -31,6 +33,8 @@ export interface PipelineDeps {
   sysBackend: Backend;
   sysStorage: Storage;
   isUnsealed(): boolean;
+  /** Audit devices: with any enabled, each request is logged before it runs, and refused if it cannot be. */
+  audit: AuditBroker;
 }
 
 export type Pipeline = (req: Request) => Promise<Response | null>;
@@ -95,11 +99,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // Written so the common request awaits only what really waits (the token lookup, the
   // backend): each async step costs promises and microtask turns on every request.
-  const dispatch = async (req: Request, route: RouteResult | undefined, auth: Authenticated | null): Promise<Response | null> => {
+  const dispatch = async (req: Request, route: RouteResult | undefined, auth: Authenticated | null, audited?: AuditedRequest): Promise<Response | null> => {
     const breq = route ? backendRequestOf(req, route.mount.entry.path, route.path, route.mount.storage, auth) : undefined;
     if (auth && !auth.caller.root) await authorize(policies, auth.caller, req, route?.mount.backend, breq);
     if (!route || !breq) throw new ApiError('ERR_NOT_FOUND', 'no handler for this path');
     const mount = route.mount;
+    // Allowed and routed: it is on record before it runs, or it does not run (fail closed).
+    if (audited) await audited.logRequest(mount.entry.path);
     const response = await run(mount.backend, req, breq);
     if (response === null) return null;
     if (response.login) return withLoginToken(mount, breq, response as Response & { login: LoginAuth });
@@ -113,6 +119,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   // The always-answering sys routes are served without the mount table (it is empty while sealed).
   const sysMount = { entry: { path: 'sys/' }, backend: deps.sysBackend };
+  /**
+   * A request with audit devices enabled (audit-trail.ts): logged once it is authenticated,
+   * authorized and routed, and before it runs; its outcome logged after. A request refused
+   * before it could run (bad token, ACL, no route) is logged with its error.
+   */
+  const auditedRequest = createAuditedRequest(deps.audit, tokens, dispatch, (hash) => tokenManager.revokeTree(hash));
 
   return async (request) => {
     const req = listPathOf(request);
@@ -132,6 +144,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     // For the request metrics' route label, on the request the edge holds (req may be a copy).
     request.routedMount = route?.mount;
     request.routedPath = route?.path;
+    if (deps.audit.enabled) return await auditedRequest(req, route);
     // Token and ACL before routing: a caller without access learns nothing about what exists.
     // `return await`, not `return`: handing back a promise from an async function costs two more turns.
     if (route !== undefined && route.mount.backend.isUnauthenticated(route.path)) return await dispatch(req, route, null);

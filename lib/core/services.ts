@@ -1,3 +1,4 @@
+import type { AuditTable } from '../audit/table.js';
 import type { ServerConfig } from '../config.js';
 import type { Barrier } from '../crypto/barrier.js';
 import type { BackendFactory } from '../framework/backend.js';
@@ -77,6 +78,8 @@ export interface CoreServices {
   readonly mounts: MountTable;
   /** Rate-limit quotas (sys/quotas) and the per-address buckets. */
   readonly rateLimiter: RateLimiter;
+  /** Audit devices (sys/audit) and the broker the pipeline logs through. */
+  readonly audit: AuditTable;
   readonly storageType: string;
   /** Request, storage, rate-limit and audit metrics (sys/metrics). */
   readonly metrics: ServerMetrics;

@@ -5,7 +5,7 @@ import { cell, columns, payload } from '../output.js';
 import { mountPath } from '../mount-commands.js';
 import { parseData } from '../secret-args.js';
 
-/** `audit enable|disable|list` over sys/audit (api.md §13); `audit verify` lives in audit.ts. */
+/** `audit enable|disable|list` over sys/audit (api.md §13); `audit verify` lives in audit-verify.ts. */
 
 const enable = defineCommand({
   name: 'audit enable',

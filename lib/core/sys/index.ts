@@ -2,6 +2,7 @@ import type { CoreServices } from '../services.js';
 import { defineBackend, type Backend } from '../../framework/backend.js';
 import { buildOpenApi } from '../../framework/openapi.js';
 import { VERSION } from '../../version.js';
+import { auditPaths } from './audit.js';
 import { keyPaths } from './keys.js';
 import { leasePaths } from './leases.js';
 import { metricsPaths } from './metrics.js';
@@ -22,7 +23,7 @@ encryption key, the mounted secrets engines and auth methods, and introspection.
 It is always mounted at sys/ and cannot be moved.`,
     unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader', 'rekey/*'],
     // api.md §9: managing mounts and auth methods, sealing and rotating need sudo.
-    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*'],
+    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*', 'audit', 'audit/*', 'audit-chain/*'],
     paths: [
       ...sealPaths(core),
       ...keyPaths(core),
@@ -34,6 +35,7 @@ It is always mounted at sys/ and cannot be moved.`,
       ...rekeyPaths(core),
       ...quotaPaths(core),
       ...metricsPaths(core),
+      ...auditPaths(core),
       ...(core.config.rawStorageEndpoint ? rawPaths(core) : []),
       {
         pattern: 'internal/specs/openapi',

@@ -1,0 +1,62 @@
+import { AuditFailure, type AuditBroker } from '../audit/broker.js';
+import type { AuditInput } from '../audit/entry.js';
+import { authenticate, type Authenticated } from './access.js';
+import type { RouteResult } from './mounts.js';
+import type { Request, Response } from './request.js';
+import type { TokenStore } from './tokens.js';
+
+/**
+ * The pipeline's audited form, taken only while an audit device is enabled: the request is
+ * logged after authentication, authorization and routing and before the backend runs
+ * (dispatch calls `logRequest`), and its outcome after. When the request log fails, the
+ * request does not run: the broker's AuditFailure (500) is the answer. A request refused
+ * before it runs (unknown token, ACL, no route) is logged once, with its error, as Vault does.
+ */
+
+export interface AuditedRequest {
+  /** Logs the request line; rejects (AuditFailure) when no device could. */
+  logRequest(mountPoint: string): Promise<void>;
+}
+
+type Dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticated | null, audited: AuditedRequest) => Promise<Response | null>;
+
+export function createAuditedRequest(
+  broker: AuditBroker,
+  tokens: TokenStore,
+  dispatch: Dispatch,
+  revokeTree: (tokenHash: string) => Promise<void>,
+): (req: Request, route: RouteResult | undefined) => Promise<Response | null> {
+  return async (req, route) => {
+    const mountPoint = route?.mount.entry.path;
+    let auth: Authenticated | null = null;
+    if (route === undefined || !route.mount.backend.isUnauthenticated(route.path)) {
+      try {
+        auth = await authenticate(tokens, req.clientToken, req.remoteAddress, req.tokenMemo);
+      } catch (err) {
+        await broker.logRequest({ request: req, caller: null, mountPoint, error: err });
+        throw err;
+      }
+    }
+    const base: AuditInput = { request: req, caller: auth?.caller ?? null, tokenExpireTime: auth?.entry.expireTime, mountPoint };
+    let logged = false;
+    const audited: AuditedRequest = {
+      async logRequest(point) {
+        await broker.logRequest({ ...base, mountPoint: point });
+        logged = true;
+      },
+    };
+    try {
+      const response = await dispatch(req, route, auth, audited);
+      await broker.logResponse({ ...base, response });
+      return response;
+    } catch (err) {
+      if (err instanceof AuditFailure) throw err;
+      if (logged) await broker.logResponse({ ...base, error: err });
+      else await broker.logRequest({ ...base, error: err });
+      throw err;
+    } finally {
+      // The last allowed use is spent: the token goes, whatever the outcome.
+      if (auth?.exhausted) await revokeTree(auth.entry.hash);
+    }
+  };
+}
