@@ -19,6 +19,8 @@ export interface AuditBroker {
   remove(path: string): AuditDevice | undefined;
   logRequest(input: AuditInput): Promise<void>;
   logResponse(input: AuditInput): Promise<void>;
+  /** Both lines of a request that ran already (a read without side effects): see AuditDevice.logPair. */
+  logPair(request: AuditInput, response: AuditInput): Promise<void>;
 }
 
 /** The refusal when no device could record: a 500 whose cause the server log shows. */
@@ -38,19 +40,20 @@ export function createAuditBroker(logger: Logger, onFailure: () => void = () => 
     logger.error('audit device failed', { path: device.config.path, type, request_id: input.request.id, error: (err as Error).message });
   };
 
-  const log = (type: 'request' | 'response', input: AuditInput): Promise<void> => {
+  const log = (type: 'request' | 'response' | 'pair', input: AuditInput, response?: AuditInput): Promise<void> => {
     if (list.length === 0) return Promise.resolve();
+    const write = (device: AuditDevice): Promise<void> => (type === 'pair' ? device.logPair(input, response!) : device.log(type, input));
     if (list.length === 1) {
       // The common case, without Promise.any's extra promises.
       const device = list[0]!;
-      return device.log(type, input).catch((err: unknown) => {
+      return write(device).catch((err: unknown) => {
         failed(device, type, input, err);
         onFailure();
-        throw new AuditFailure(`no audit device could record the ${type}: ${(err as Error).message}`, err);
+        throw new AuditFailure(`no audit device could record the ${type === 'pair' ? 'request' : type}: ${(err as Error).message}`, err);
       });
     }
     const attempts = list.map((device) =>
-      device.log(type, input).catch((err: unknown) => {
+      write(device).catch((err: unknown) => {
         failed(device, type, input, err);
         throw err;
       }),
@@ -61,7 +64,7 @@ export function createAuditBroker(logger: Logger, onFailure: () => void = () => 
       (err: AggregateError) => {
         const reasons = err.errors.map((e: unknown) => (e as Error).message).join('; ');
         onFailure();
-        throw new AuditFailure(`no audit device could record the ${type}: ${reasons}`, err);
+        throw new AuditFailure(`no audit device could record the ${type === 'pair' ? 'request' : type}: ${reasons}`, err);
       },
     );
   };
@@ -84,6 +87,7 @@ export function createAuditBroker(logger: Logger, onFailure: () => void = () => 
     },
     logRequest: (input) => log('request', input),
     logResponse: (input) => log('response', input),
+    logPair: (request, response) => log('pair', request, response),
   };
   return broker;
 }

@@ -42,6 +42,25 @@ function responseData(response: Response): unknown {
   return response.data ?? null;
 }
 
+// The hashed text of the last serialized `data` seen (kv hands back the same string for a
+// hot secret): its parse, hash walk and re-serialization are done once, not on every read.
+let lastDataJson: string | undefined;
+let lastHashValue: Hash | undefined;
+let lastHashedText = '';
+
+/** The response's `data` as the line shows it: hashed (unless raw), as JSON text. */
+function dataText(response: Response, raw: boolean, hash: Hash): string {
+  const json = response.dataJson;
+  if (raw) return JSON.stringify(responseData(response));
+  if (json === undefined) return JSON.stringify(hashStrings(response.data ?? null, hash));
+  if (json !== lastDataJson || hash !== lastHashValue) {
+    lastHashedText = JSON.stringify(hashStrings(JSON.parse(json) as unknown, hash));
+    lastDataJson = json;
+    lastHashValue = hash;
+  }
+  return lastHashedText;
+}
+
 /** The hashes a device writes with: one salt, with a memo each for tokens and accessors (hash.ts). */
 export interface EntryHashes {
   value: Hash;
@@ -109,11 +128,10 @@ export function formatEntry(
   if (type === 'response') {
     const raw = options.logRaw;
     const response = input.response;
-    const block =
+    const rest =
       response === undefined || response === null
         ? null
         : {
-            data: raw ? responseData(response) : hashStrings(responseData(response), hashes.value),
             auth:
               response.auth === undefined
                 ? null
@@ -127,7 +145,8 @@ export function formatEntry(
                   },
             secret: response.secret?.leaseId ? { lease_id: response.secret.leaseId } : null,
           };
-    text += `,"response":${JSON.stringify(block)}`;
+    // `data` first, as its own text (see dataText), then the rest of the block.
+    text += rest === null ? ',"response":null' : `,"response":{"data":${dataText(response!, raw, hashes.value)},${JSON.stringify(rest).slice(1)}`;
   }
   return input.error === undefined ? `${text},"error":""}` : `${text},"error":${JSON.stringify(errorText(input.error))}}`;
 }

@@ -38,13 +38,19 @@ export interface AuditDevice {
   /** Opens the file now (enable, unseal): rejects when it cannot be opened and written. */
   open(): Promise<void>;
   log(type: 'request' | 'response', input: AuditInput): Promise<void>;
+  /**
+   * A request line and its response line in one record (one write, one wait): for a read
+   * answered without side effects, which may run before it is logged (audit-trail.ts).
+   */
+  logPair(request: AuditInput, response: AuditInput): Promise<void>;
   /** The last line written: seq and chain value. */
   head(): ChainHead;
   close(): Promise<void>;
 }
 
 interface Pending {
-  body: string;
+  /** One line, or a request line and its response line: sealed and written together. */
+  body: string | readonly [string, string];
   /** Date.now() after which the record counts as failed. */
   deadline: number;
   /** Answered already (written, failed, or timed out): a timed-out record is never written. */
@@ -196,9 +202,11 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     try {
       let text = await ensureTarget();
       for (const item of batch) {
-        const sealed = sealLine(config.chainKey, head, item.body);
-        head = sealed.head;
-        text += `${sealed.line}\n`;
+        for (const body of typeof item.body === 'string' ? [item.body] : item.body) {
+          const sealed = sealLine(config.chainKey, head, body);
+          head = sealed.head;
+          text += `${sealed.line}\n`;
+        }
       }
       if (batch.length > 0) await writeText(text);
       for (const item of batch) settle(item);
@@ -218,7 +226,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     }
   };
 
-  const record = (body: string): Promise<void> => {
+  const record = (body: Pending['body']): Promise<void> => {
     if (closed) return Promise.reject(new AuditWriteError('the audit device is disabled'));
     return new Promise<void>((resolve, reject) => {
       pending.push({ body, deadline: Date.now() + config.writeTimeoutMs, settled: false, resolve, reject });
@@ -264,6 +272,16 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
         return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
       return record(body);
+    },
+    logPair(request, response) {
+      let bodies: [string, string];
+      try {
+        const common = formatSections(request, hashes, config);
+        bodies = [formatEntry('request', request, hashes, config, common), formatEntry('response', response, hashes, config, common)];
+      } catch (err) {
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      return record(bodies);
     },
     head: () => head,
     async close() {

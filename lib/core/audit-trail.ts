@@ -3,12 +3,14 @@ import type { AuditInput } from '../audit/entry.js';
 import { authenticate, type Authenticated } from './access.js';
 import type { RouteResult } from './mounts.js';
 import type { Request, Response } from './request.js';
-import type { TokenStore } from './tokens.js';
+import { callerOf, type TokenEntry, type TokenStore } from './tokens.js';
 
 /**
  * The pipeline's audited form, taken only while an audit device is enabled: the request is
  * logged after authentication, authorization and routing and before the backend runs
- * (dispatch calls `logRequest`), and its outcome after. When the request log fails, the
+ * (dispatch calls `logRequest`), and its outcome after. The one exception is the fast path's
+ * hot read, which changes nothing: it runs first and both its lines go in one write, before
+ * its answer is sent (unrecorded, it is never answered). When the request log fails, the
  * request does not run: the broker's AuditFailure (500) is the answer. A request refused
  * before it runs (unknown token, ACL, no route) is logged once, with its error, as Vault does.
  */
@@ -20,14 +22,29 @@ export interface AuditedRequest {
 
 type Dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticated | null, audited: AuditedRequest) => Promise<Response | null>;
 
+/**
+ * The fast path's answer to a hot read, with the token it went to (fast-path.ts
+ * `answerAudited`), or undefined when the read is not one it answers.
+ */
+export type QuickAnswer = (req: Request) => { response: Response | null; entry: TokenEntry } | undefined;
+
 export function createAuditedRequest(
   broker: AuditBroker,
   tokens: TokenStore,
   dispatch: Dispatch,
   revokeTree: (tokenHash: string) => Promise<void>,
+  quickAnswer: QuickAnswer,
 ): (req: Request, route: RouteResult | undefined) => Promise<Response | null> {
   return async (req, route) => {
     const mountPoint = route?.mount.entry.path;
+    // A hot read changes nothing (no counted use, no lease, PeekRead's contract), so it may run
+    // before it is logged: both its lines then go in one write, and its answer waits for it.
+    const quick = quickAnswer(req);
+    if (quick !== undefined) {
+      const base: AuditInput = { request: req, caller: callerOf(quick.entry), tokenExpireTime: quick.entry.expireTime, mountPoint };
+      await broker.logPair(base, { ...base, response: quick.response });
+      return quick.response;
+    }
     let auth: Authenticated | null = null;
     if (route === undefined || !route.mount.backend.isUnauthenticated(route.path)) {
       try {

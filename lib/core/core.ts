@@ -251,6 +251,7 @@ export function createCore(options: CoreOptions): Core {
   own.set('secret:system', sysBackend);
   own.set('auth:token', createTokenBackend(services));
   const isUnsealed = (): boolean => unsealed;
+  const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed, audit: audit.broker });
   const pipeline = createPipeline({
     config,
     mounts,
@@ -262,8 +263,8 @@ export function createCore(options: CoreOptions): Core {
     sysStorage: createView(barrier, 'sys/'),
     isUnsealed,
     audit: audit.broker,
+    answerAudited: fastPath.answerAudited,
   });
-  const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed, audit: audit.broker });
 
   return {
     ...services,
@@ -271,7 +272,7 @@ export function createCore(options: CoreOptions): Core {
       sealConfig = await readSealConfig(physical);
     },
     handleRequest: pipeline,
-    answerNow: fastPath,
+    answerNow: fastPath.answerNow,
     rateLimit: rateLimiter.check,
     memory() {
       const table = mounts.memory();

@@ -4,7 +4,7 @@ import type { MountTable } from './mounts.js';
 import { backendRequestOf } from './pipeline.js';
 import type { PolicyStore } from './policies.js';
 import type { Request, Response } from './request.js';
-import { callerOf, type TokenStore } from './tokens.js';
+import { callerOf, type TokenEntry, type TokenStore } from './tokens.js';
 
 /**
  * The one synchronous path, for the hot case only: a read by a cached token with unlimited
@@ -22,17 +22,38 @@ export interface FastPathDeps {
   tokens: TokenStore;
   policies: PolicyStore;
   isUnsealed(): boolean;
-  /** With any audit device enabled every request takes the pipeline, which logs it. */
+  /**
+   * With any audit device enabled every request takes the pipeline, which logs it; the
+   * pipeline's audited form then asks `answerAudited` first (audit-trail.ts).
+   */
   audit: { readonly enabled: boolean };
 }
 
 /** The answer, null for "nothing stored here" (404), or undefined for "not here: ask the pipeline". */
 export type FastPath = (req: Request) => Response | null | undefined;
 
-export function createFastPath(deps: FastPathDeps): FastPath {
+/** A fast-path answer and the token it was given to, for its audit lines. */
+export interface AuditedAnswer {
+  response: Response | null;
+  entry: TokenEntry;
+}
+
+export interface FastPaths {
+  /** For the edge: steps aside while an audit device is enabled. */
+  answerNow: FastPath;
+  /**
+   * The same answer, with audit devices enabled: it changes nothing (PeekRead's contract, no
+   * counted token use, no lease), so the pipeline may run it before it is logged and log
+   * both its lines in one write (audit-trail.ts). Undefined: "not here", as above.
+   */
+  answerAudited(req: Request): AuditedAnswer | undefined;
+}
+
+export function createFastPath(deps: FastPathDeps): FastPaths {
   const { config, mounts, tokens, policies, audit } = deps;
-  return (req) => {
-    if (audit.enabled) return undefined;
+  // The token the last answer was given to: read by answerAudited right after the call.
+  let answeredFor: TokenEntry | undefined;
+  const answer: FastPath = (req) => {
     if (req.operation !== 'read' || req.unsupportedMethod !== undefined) return undefined;
     if (sealGate(req, deps.isUnsealed()) !== 'open') return undefined;
     const route = mounts.route(req.path);
@@ -43,6 +64,7 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     const entry = tokens.cached(req.clientToken, req.tokenMemo);
     // A token with counted uses must be counted (and saved) by the pipeline.
     if (entry === undefined || entry.numUses !== 0 || !tokenUsable(entry, req.remoteAddress)) return undefined;
+    answeredFor = entry;
     const caller = callerOf(entry);
     const backend = route.mount.backend;
     if (!caller.root) {
@@ -63,5 +85,12 @@ export function createFastPath(deps: FastPathDeps): FastPath {
     // in place, where settle makes a copy, to spare an allocation on the hottest path.
     secret.ttl = leaseTtl(secret.ttl, route.mount.entry.config, config);
     return response;
+  };
+  return {
+    answerNow: (req) => (audit.enabled ? undefined : answer(req)),
+    answerAudited(req) {
+      const response = answer(req);
+      return response === undefined ? undefined : { response, entry: answeredFor! };
+    },
   };
 }

@@ -13,7 +13,7 @@ import type { PolicyStore } from './policies.js';
 import type { BackendRequest, CallerAuth, LeaseInfo, LoginAuth, Request, Response } from './request.js';
 import type { TokenManager } from './token-manager.js';
 import type { TokenStore } from './tokens.js';
-import { createAuditedRequest, type AuditedRequest } from './audit-trail.js';
+import { createAuditedRequest, type AuditedRequest, type QuickAnswer } from './audit-trail.js';
 
 /**
  * The one request pipeline (api.md §2 order): sealed (503) → token (401) → ACL (401) →
@@ -35,6 +35,8 @@ export interface PipelineDeps {
   isUnsealed(): boolean;
   /** Audit devices: with any enabled, each request is logged before it runs, and refused if it cannot be. */
   audit: AuditBroker;
+  /** The fast path's answer with the token it went to, for audited reads (audit-trail.ts). */
+  answerAudited: QuickAnswer;
 }
 
 export type Pipeline = (req: Request) => Promise<Response | null>;
@@ -124,7 +126,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
    * authorized and routed, and before it runs; its outcome logged after. A request refused
    * before it could run (bad token, ACL, no route) is logged with its error.
    */
-  const auditedRequest = createAuditedRequest(deps.audit, tokens, dispatch, (hash) => tokenManager.revokeTree(hash));
+  const auditedRequest = createAuditedRequest(deps.audit, tokens, dispatch, (hash) => tokenManager.revokeTree(hash), deps.answerAudited);
 
   return async (request) => {
     const req = listPathOf(request);
