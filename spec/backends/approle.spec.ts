@@ -360,16 +360,20 @@ describe('approle roles and role ids', () => {
     expect((await s.request('POST', `${A}/login`, { body: '{"role_id": 5' })).status).toBe(400);
   });
 
-  it('keeps no raw secret_id or role_id anywhere in storage (sys/raw)', async () => {
+  it('keeps no raw secret_id anywhere in storage, and a role_id only in its role (sys/raw)', async () => {
     const s = await withApprole({ config: { rawStorageEndpoint: true } });
     const secrets: string[] = [];
+    const roleIds: Record<string, string> = {};
     for (const name of ['one', 'two']) {
       const c = await credentials(s, name, { secret_id_num_uses: 3 }, { metadata: { k: 'v' } });
-      secrets.push(c.role_id, c.secret_id);
+      secrets.push(c.secret_id);
+      roleIds[name] = c.role_id;
       expect((await login(s, { role_id: c.role_id, secret_id: c.secret_id })).status).toBe(200);
     }
     expect((await asRoot(s, 'POST', 'role/two/role-id', { role_id: 'custom-role-id-two' })).status).toBe(204);
-    secrets.push('custom-role-id-two', (await newSecretId(s, 'two')).secret_id);
+    const replaced = roleIds.two!;
+    roleIds.two = 'custom-role-id-two';
+    secrets.push((await newSecretId(s, 'two')).secret_id);
 
     const seen: string[] = [];
     const walk = async (prefix: string): Promise<void> => {
@@ -392,5 +396,13 @@ describe('approle roles and role ids', () => {
       expect(seen.some((entry) => entry.includes(part)), part).toBe(true);
     }
     for (const secret of secrets) expect(seen.filter((entry) => entry.includes(secret))).toEqual([]);
+    // A role_id names its role, as in Vault: kept in the role record (for role-id reads), nowhere else.
+    for (const [name, roleId] of Object.entries(roleIds)) {
+      const holders = seen.filter((entry) => entry.includes(roleId));
+      expect(holders).toHaveLength(1);
+      expect(holders[0]).toContain(`/role/${name}=`);
+    }
+    // A replaced role_id is gone with its index entry.
+    expect(seen.filter((entry) => entry.includes(replaced))).toEqual([]);
   });
 });

@@ -48,13 +48,13 @@ function nonNegative(fields: FieldData, name: string, stored: number): number {
  * The new index is written before the role and the old index removed last, so a failure
  * half-way leaves the role reachable by one of its ids, never by none.
  */
-async function saveWithRoleId(store: ApproleStore, role: Omit<RoleEntry, 'roleIdHash' | 'roleIdSealed'>, roleId: string, previousHash: string | undefined): Promise<void> {
+async function saveWithRoleId(store: ApproleStore, role: Omit<RoleEntry, 'roleIdHash' | 'roleId'>, roleId: string, previousHash: string | undefined): Promise<void> {
   if (roleId.trim() === '') throw new ApiError('ERR_INVALID_FIELD', "field 'role_id' must not be empty");
   const hash = await store.hash('role-id', roleId);
   const owner = await store.getJson<{ role: string }>(roleIdKey(hash));
   if (owner !== null && owner.role !== role.name) throw new ApiError('ERR_INVALID_FIELD', 'role_id is already in use by another role');
   await store.putJson(roleIdKey(hash), { role: role.name });
-  await store.putJson(roleKey(role.name), { ...role, roleIdHash: hash, roleIdSealed: await store.sealRoleId(roleId) });
+  await store.putJson(roleKey(role.name), { ...role, roleIdHash: hash, roleId });
   if (previousHash !== undefined && previousHash !== hash) await store.storage.delete(roleIdKey(previousHash));
 }
 
@@ -82,7 +82,7 @@ function writeRole(approle: Approle) {
         throw new ApiError('ERR_INVALID_FIELD', 'a role without bind_secret_id needs secret_id_bound_cidrs or token_bound_cidrs: at least one constraint is required');
       }
       if (stored && given.roleId === undefined) {
-        await store.putJson(roleKey(name), { ...role, roleIdHash: stored.roleIdHash, roleIdSealed: stored.roleIdSealed });
+        await store.putJson(roleKey(name), { ...role, roleIdHash: stored.roleIdHash, roleId: stored.roleId });
       } else {
         await saveWithRoleId(store, role, given.roleId ?? randomUUID(), stored?.roleIdHash);
       }
@@ -165,13 +165,13 @@ secret_id_bound_cidrs or token_bound_cidrs. Deleting a role deletes its secret i
       operations: {
         read: async (_req, fields) => {
           const role = await loadRole(store, roleNameOf(fields));
-          return role ? { data: { role_id: await store.openRoleId(role.roleIdSealed) } } : null;
+          return role ? { data: { role_id: role.roleId } } : null;
         },
         update: async (_req, fields) => {
           const name = roleNameOf(fields);
           const roleId = fields.get<string>('role_id');
           return approle.serial(async () => {
-            const { roleIdHash, roleIdSealed: _sealed, ...role } = await requireRole(store, name);
+            const { roleIdHash, roleId: _old, ...role } = await requireRole(store, name);
             await saveWithRoleId(store, role, roleId, roleIdHash);
             return null;
           });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { randomBytes } from '../../crypto/random.js';
 import type { SerialQueue } from '../../serial.js';
 import type { Storage } from '../../storage/storage.js';
@@ -6,9 +6,9 @@ import type { TokenParams } from '../token-params.js';
 
 /**
  * Where approle keeps things in its mount's storage (already inside the barrier), and the
- * one rule about credentials there: no raw secret_id or role_id is ever stored. Both are
- * found by their HMAC-SHA256 under a random per-mount key, so a storage dump (sys/raw, a
- * backup) shows neither.
+ * rule about credentials there: no raw secret_id is ever stored. Secret ids and role ids are
+ * found by their HMAC-SHA256 under a random per-mount key; a secret id exists only as that
+ * hash, so a storage dump (sys/raw, a backup) shows none.
  *
  *   hmac-key                          the per-mount key, made on first use
  *   role/<name>                       RoleEntry
@@ -16,16 +16,15 @@ import type { TokenParams } from '../token-params.js';
  *   secret-id/<name>/<hmac(secret)>   SecretIdEntry
  *   accessor/<hmac(accessor)>         { role, secretIdHash }: the accessor index
  *
- * The role_id must also be readable back (`role/<name>/role-id`, as Vault answers it), so
- * the role keeps it sealed with AES-256-GCM under a key derived from the same mount key.
- * Secret ids are never readable back: only their hashes exist.
+ * The role_id names a role rather than proving anything (the secret id does), and
+ * `role/<name>/role-id` reads it back as Vault does, so the role record keeps it as it is,
+ * behind the barrier like every other record.
  */
 
 export interface RoleEntry {
   name: string;
   roleIdHash: string;
-  /** The role_id sealed under the mount key (iv, tag, ciphertext; base64). */
-  roleIdSealed: string;
+  roleId: string;
   bindSecretId: boolean;
   /** 0 = unlimited. */
   secretIdNumUses: number;
@@ -82,8 +81,6 @@ export interface ApproleStore {
   storage: Storage;
   /** HMAC-SHA256 (hex) of a credential under the mount key, with a purpose label so a role_id and a secret_id never share a hash. */
   hash(purpose: 'role-id' | 'secret-id' | 'accessor', value: string): Promise<string>;
-  sealRoleId(roleId: string): Promise<string>;
-  openRoleId(sealed: string): Promise<string>;
   getJson<T>(key: string): Promise<T | null>;
   putJson(key: string, value: unknown): Promise<void>;
 }
@@ -98,24 +95,11 @@ export function createApproleStore(storage: Storage): ApproleStore {
     });
     return key;
   };
-  const sealingKey = async (): Promise<Buffer> => createHmac('sha256', await mountKey()).update('role-id-sealing').digest();
 
   return {
     storage,
     async hash(purpose, value) {
       return createHmac('sha256', await mountKey()).update(`${purpose}\0${value}`).digest('hex');
-    },
-    async sealRoleId(roleId) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', await sealingKey(), iv);
-      const body = Buffer.concat([cipher.update(roleId, 'utf8'), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
-    },
-    async openRoleId(sealed) {
-      const raw = Buffer.from(sealed, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', await sealingKey(), raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     },
     async getJson<T>(k: string) {
       const raw = await storage.get(k);
