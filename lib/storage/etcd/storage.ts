@@ -1,6 +1,8 @@
 import { ApiError } from '../../errors.js';
 import { checkKey, checkPrefix, type ClosableStorage } from '../storage.js';
+import type { HaLock, HaLockOptions } from '../ha.js';
 import type { EtcdClient } from './client.js';
+import { createEtcdLock } from './lock.js';
 
 /**
  * The storage contract (lib/storage/storage.ts) on etcd. Each storage key is one etcd key,
@@ -27,8 +29,13 @@ export interface EtcdStorage extends ClosableStorage {
   readonly client: EtcdClient;
   readonly prefix: string;
   readonly haEnabled: boolean;
+  /** The HA lock at `<path>/ha/lock`; only present with `ha_enabled = "true"` (see lib/storage/ha.ts). */
+  haLock?: (options: HaLockOptions) => HaLock;
   close(): Promise<void>;
 }
+
+/** Where the HA lock lives: `<path>/ha/lock`, inside the prefix (one etcd permission covers both) yet never listed. */
+export const haLockKey = (prefix: string): string => `${prefix}/ha/lock`;
 
 interface KeyValue {
   key?: string;
@@ -84,10 +91,12 @@ export function createEtcdStorage(options: EtcdStorageOptions): EtcdStorage {
     }
   }
 
+  const haEnabled = options.haEnabled ?? false;
   return {
     client,
     prefix,
-    haEnabled: options.haEnabled ?? false,
+    haEnabled,
+    ...(haEnabled ? { haLock: (lockOptions: HaLockOptions) => createEtcdLock(client, haLockKey(prefix), lockOptions) } : {}),
     async get(key) {
       checkKey(key);
       return run('get', async () => {
