@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +36,18 @@ export interface EtcdCluster {
   stop(): Promise<void>;
 }
 
+/** Client-side TLS for the members (peers stay plain http on loopback). */
+export interface EtcdTlsOptions {
+  certFile: string;
+  keyFile: string;
+  /** When set, members demand a client certificate signed by this CA (`--client-cert-auth`). */
+  clientCaFile?: string;
+  /** What the helper trusts and presents when it checks /health. */
+  caFile: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
 const FAST_TIMERS = ['--heartbeat-interval=10', '--election-timeout=100'];
 /** The storage contract round-trips a 5 MiB value: 7 MB of base64, over etcd's 1.5 MiB default. */
 const MAX_REQUEST_BYTES = '--max-request-bytes=16777216';
@@ -50,9 +64,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-function healthy(clientUrl: string): Promise<boolean> {
+function healthy(clientUrl: string, tls?: EtcdTlsOptions): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = http.get(`${clientUrl}/health`, { timeout: 1000 }, (res) => {
+    const secure = tls === undefined ? {} : {
+      ca: readFileSync(tls.caFile),
+      ...(tls.clientCertFile && tls.clientKeyFile ? { cert: readFileSync(tls.clientCertFile), key: readFileSync(tls.clientKeyFile) } : {}),
+    };
+    const get = tls === undefined ? http.get : https.get;
+    const req = get(`${clientUrl}/health`, { timeout: 1000, ...secure }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
       res.on('end', () => resolve(res.statusCode === 200 && body.includes('"true"')));
@@ -80,8 +99,13 @@ interface MemberSpec {
   dataDir: string;
 }
 
-function launch(spec: MemberSpec, initialCluster: string, token: string): { child: ChildProcess; stderr: () => string } {
-  const client = `http://127.0.0.1:${spec.clientPort}`;
+function launch(spec: MemberSpec, initialCluster: string, token: string, tls?: EtcdTlsOptions): { child: ChildProcess; stderr: () => string } {
+  const client = `${tls ? 'https' : 'http'}://127.0.0.1:${spec.clientPort}`;
+  const tlsFlags = tls === undefined ? [] : [
+    `--cert-file=${tls.certFile}`,
+    `--key-file=${tls.keyFile}`,
+    ...(tls.clientCaFile ? ['--client-cert-auth', `--trusted-ca-file=${tls.clientCaFile}`] : []),
+  ];
   const peer = `http://127.0.0.1:${spec.peerPort}`;
   const child = spawn(
     'etcd',
@@ -99,6 +123,7 @@ function launch(spec: MemberSpec, initialCluster: string, token: string): { chil
       `--initial-cluster-token=${token}`,
       ...FAST_TIMERS,
       MAX_REQUEST_BYTES,
+      ...tlsFlags,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -110,11 +135,11 @@ function launch(spec: MemberSpec, initialCluster: string, token: string): { chil
 }
 
 /** Starts `size` members (1 or 3) and waits until each answers /health. */
-export async function startEtcd(size = 1): Promise<EtcdCluster> {
+export async function startEtcd(size = 1, tls?: EtcdTlsOptions): Promise<EtcdCluster> {
   let lastError: unknown;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     try {
-      return await tryStart(size);
+      return await tryStart(size, tls);
     } catch (err) {
       lastError = err;
     }
@@ -122,7 +147,7 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
   throw lastError;
 }
 
-async function tryStart(size: number): Promise<EtcdCluster> {
+async function tryStart(size: number, tls: EtcdTlsOptions | undefined): Promise<EtcdCluster> {
   const root = await mkdtemp(join(tmpdir(), 'nomad-etcd-'));
   const specs: MemberSpec[] = [];
   for (let i = 1; i <= size; i++) {
@@ -133,10 +158,10 @@ async function tryStart(size: number): Promise<EtcdCluster> {
   const members: EtcdMember[] = specs.map((spec) => {
     let proc: { child: ChildProcess; stderr: () => string } | null = null;
     let exit: string | null = null;
-    const clientUrl = `http://127.0.0.1:${spec.clientPort}`;
+    const clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${spec.clientPort}`;
     const start = (): void => {
       exit = null;
-      proc = launch(spec, initialCluster, token);
+      proc = launch(spec, initialCluster, token, tls);
       const mine = proc;
       mine.child.once('exit', (code, signal) => {
         if (proc === mine) exit = `etcd ${spec.name} exited (${signal ?? code}): ${mine.stderr().slice(0, 500)}`;
@@ -163,7 +188,7 @@ async function tryStart(size: number): Promise<EtcdCluster> {
       async restart(waitHealthy = true) {
         await member.kill();
         start();
-        if (waitHealthy) await waitUntil(() => healthy(clientUrl), 10_000, `etcd ${spec.name}`, () => exit);
+        if (waitHealthy) await waitUntil(() => healthy(clientUrl, tls), 10_000, `etcd ${spec.name}`, () => exit);
       },
     };
     return member;
@@ -175,7 +200,7 @@ async function tryStart(size: number): Promise<EtcdCluster> {
   try {
     for (const m of members as Array<EtcdMember & { start(): void }>) m.start();
     await Promise.all(
-      (members as Array<EtcdMember & { exited(): string | null }>).map((m) => waitUntil(() => healthy(m.clientUrl), 10_000, `etcd ${m.name}`, () => m.exited())),
+      (members as Array<EtcdMember & { exited(): string | null }>).map((m) => waitUntil(() => healthy(m.clientUrl, tls), 10_000, `etcd ${m.name}`, () => m.exited())),
     );
   } catch (err) {
     await stop();
