@@ -1,3 +1,5 @@
+import { openEtcdStorage } from './etcd/open.js';
+import { ETCD_OPTIONS } from './etcd/options.js';
 import { openFileStorage } from './file.js';
 import { createInmemStorage } from './inmem.js';
 import type { ClosableStorage } from './storage.js';
@@ -25,6 +27,10 @@ export const storageBackends: Record<string, StorageFactory> = {
     onlyOptions('file', options, ['path']);
     if (!options.path) throw new Error('storage "file": path is required, e.g. storage "file" { path = "/var/lib/nomad-api" }');
     return openFileStorage(options.path);
+  },
+  etcd: async (options) => {
+    onlyOptions('etcd', options, ETCD_OPTIONS);
+    return openEtcdStorage(options);
   },
 };
 

@@ -52,6 +52,13 @@ extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[member_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth, clientAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 [client_ext]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
@@ -249,6 +256,28 @@ export function certAuthTls(): CertAuthTls {
   };
   cache[CERT_AUTH_CACHE] = made;
   return made;
+}
+
+const MEMBER_CACHE = Symbol.for('nomad-api.spec.etcdMemberTls');
+type MemberCached = { [MEMBER_CACHE]?: EtcdMemberTls };
+
+export interface EtcdMemberTls {
+  /** Signed by `ca`, for serverAuth and clientAuth: etcd's gateway dials its own gRPC port with it. */
+  member: CertFiles;
+  /** `ca` and `clientCa` in one file: what a member trusts in a client certificate (its own included). */
+  trustedCaFile: string;
+}
+
+/** An etcd member's certificate (made on first use, next to testTls's). */
+export function etcdMemberTls(): EtcdMemberTls {
+  const cache = globalThis as MemberCached;
+  if (cache[MEMBER_CACHE]) return cache[MEMBER_CACHE];
+  const base = testTls();
+  const member = signed(base.dir, 'etcd-member', '/CN=etcd member', 'ca', 'member_ext', 5001);
+  const trustedCaFile = join(base.dir, 'etcd-trusted-ca.pem');
+  writeFileSync(trustedCaFile, base.ca.cert + base.clientCa.cert);
+  cache[MEMBER_CACHE] = { member, trustedCaFile };
+  return cache[MEMBER_CACHE];
 }
 
 /** The test certificates, generated on first use and shared by every spec in this process. */
