@@ -8,6 +8,7 @@ import { createServerMetrics } from '../metrics/server-metrics.js';
 import { timedStorage } from '../metrics/storage.js';
 import { createSerialQueue } from '../serial.js';
 import { clearPrefix, createView } from '../storage/view.js';
+import { createWriteGate } from '../storage/write-gate.js';
 import { VERSION } from '../version.js';
 import { loadClusterInfo, type ClusterInfo } from './cluster.js';
 import { createExpiration, type LeaseEntry } from './expiration.js';
@@ -59,7 +60,9 @@ export function createCore(options: CoreOptions): Core {
   const { config, logger } = options;
   const metrics = options.metrics ?? createServerMetrics();
   // Timed once, here: every storage operation below the barrier lands in a histogram.
-  const physical = timedStorage(options.physical, metrics.storage);
+  // Writes pass a gate that snapshots close (storage/write-gate.ts), below the timing.
+  const gate = createWriteGate(options.physical);
+  const physical = timedStorage(gate.storage, metrics.storage);
   const barrier = createBarrier(physical);
   const tokens = createTokenStore(barrier);
   const policies = createPolicyStore(barrier);
@@ -243,6 +246,28 @@ export function createCore(options: CoreOptions): Core {
         preSeal();
         logger.info('sealed');
       });
+    },
+
+    holdStorageWrites: (fn) => gate.hold(fn),
+
+    replaceStorage(replace) {
+      return exclusive(() =>
+        gate.hold(
+          async (raw) => {
+            // Sealed first: nothing is served from, or written to, a half-replaced storage.
+            if (unsealed) preSeal();
+            shares.reset();
+            logger.info('sealed', { reason: 'storage snapshot restore' });
+            try {
+              await replace(raw);
+            } finally {
+              // The snapshot's seal configuration, or (a failed restore) whatever is there now.
+              sealConfig = await readSealConfig(raw).catch(() => sealConfig);
+            }
+          },
+          { replaces: true },
+        ),
+      );
     },
 
   };

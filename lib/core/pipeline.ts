@@ -56,6 +56,7 @@ export function backendRequestOf(req: Request, mountPoint: string, path: string,
     tls: req.tls,
     // Vault's rule: only the token store ever sees the raw client token.
     clientToken: mountPoint === 'auth/token/' ? req.clientToken : '',
+    rawBody: req.rawBody,
   };
 }
 

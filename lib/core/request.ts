@@ -37,6 +37,16 @@ export interface TokenMemo {
   generation: number;
 }
 
+/**
+ * A request body the HTTP edge has not read (nor parsed as JSON), for the one route that takes
+ * raw bytes (sys/storage/snapshot-force): read only once the request is authorized, with the
+ * route's own limit. Over the limit it rejects with ERR_BODY_TOO_LARGE (413).
+ */
+export interface RawBody {
+  readonly contentType: string;
+  read(limit: number): Promise<Buffer>;
+}
+
 export interface Request {
   /** A UUID for logs and the response's `request_id`. */
   id: string;
@@ -63,6 +73,8 @@ export interface Request {
   /** Where the core routed it (mounts.ts RouteResult: the mount, the path inside it), for the metrics' route label. */
   routedMount?: RoutedMount;
   routedPath?: string;
+  /** The unread body of a raw-body route (see RawBody); `data` is then `{}`. */
+  rawBody?: RawBody;
 }
 
 /** The part of a mount the request metrics read: its path and its backend's route patterns. */
@@ -100,6 +112,8 @@ export interface BackendRequest {
   tls?: TlsInfo;
   /** The raw client token; set only for the token store, cleared for every other backend. */
   clientToken: string;
+  /** The unread body of a raw-body route (see RawBody). */
+  rawBody?: RawBody;
 }
 
 export interface LeaseInfo {
@@ -169,6 +183,8 @@ export interface Response {
   headers?: Record<string, string>;
   /** A body that is not JSON (sys/metrics' Prometheus text), sent as it is with its type. */
   text?: { body: string; contentType: string };
+  /** A binary body streamed in chunks (a storage snapshot), with its type and exact length. */
+  binary?: { chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>; contentType: string; length: number; filename?: string };
   /** A login answer: the edge sets the `token` cookie (api.md §4). Set by the pipeline only. */
   setCookie?: boolean;
 }

@@ -91,6 +91,17 @@ export interface CoreServices {
   unseal(key: unknown): Promise<SealStatus>;
   resetUnseal(): SealStatus;
   seal(): Promise<void>;
+  /**
+   * Runs `fn` on the storage below the barrier with every other write held off (waited for,
+   * then held back until `fn` settles): a consistent read of all of it (sys/storage/snapshot).
+   */
+  holdStorageWrites<T>(fn: (physical: Storage) => Promise<T>): Promise<T>;
+  /**
+   * A snapshot restore: with other writes held off (and refused afterwards), seals, runs
+   * `replace` on the storage below the barrier, and re-reads the seal configuration. The
+   * server stays sealed: the keys that open it are the replaced storage's.
+   */
+  replaceStorage(replace: (physical: Storage) => Promise<void>): Promise<void>;
 }
 
 export interface Core extends CoreServices {

@@ -11,7 +11,8 @@ import { connectionFacts } from './connection.js';
 import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
-import { envelopeJson, sendErrors, sendJson, sendText, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
+import { envelopeJson, sendBinary, sendErrors, sendJson, sendText, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
+import { rawBodyOf, type EdgeRawBody } from './raw-body.js';
 import { SAMPLE_MEAN, sampledTicks, ticks, UNTIMED } from '../metrics/clock.js';
 import { requestFinished } from './request-log.js';
 
@@ -141,6 +142,8 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     let extra: HeaderList = apiError.headers ? Object.entries(apiError.headers).flat() : NO_HEADERS;
     // Stop reading: the rest of the body is never consumed, so the connection cannot be reused.
     if (apiError.code === 'ERR_BODY_TOO_LARGE') extra = [...extra, 'Connection', 'close'];
+    // A raw body refused unread (raw-body.ts): too big to drain, so the connection goes.
+    else if (request?.rawBody !== undefined && !(request.rawBody as EdgeRawBody).started && !worthDraining(res)) extra = [...extra, 'Connection', 'close'];
     if (extra.some((name, i) => i % 2 === 0 && name.toLowerCase() === 'connection')) refuseWhatFollows(res.req.socket);
     sendErrors(res, status, requestId, [apiError.message], extra);
     finished(res, request, requestId, status);
@@ -159,6 +162,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       return;
     }
     const status = response.status ?? 200;
+    if (response.binary !== undefined) {
+      sendBinary(res, status, request.id, response.binary, extra);
+      finished(res, request, request.id, status);
+      return;
+    }
     if (response.text !== undefined) {
       sendText(res, status, request.id, response.text.body, response.text.contentType, extra);
       finished(res, request, request.id, status);
@@ -232,7 +240,9 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     const withBody = hasBody(req);
     if (withBody) timeFully(request);
-    if (withBody && declaredTooLarge(req, maxRequestSize)) {
+    // A raw-body route's body goes on unread, outside max_request_size (raw-body.ts).
+    if (withBody) request.rawBody = rawBodyOf(req, request.path);
+    if (withBody && request.rawBody === undefined && declaredTooLarge(req, maxRequestSize)) {
       // Now, not once a promise settles: node may be about to parse the next request.
       // Framing comes before the rate limit (api.md §2), and this reads nothing either.
       fail(res, tooLarge(maxRequestSize), requestId, request);
@@ -240,7 +250,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     const limited = core.rateLimit(request);
     if (limited !== undefined && !admitted(res, request, limited, withBody)) return;
-    if (!withBody) {
+    if (!withBody || request.rawBody !== undefined) {
       dispatch(res, request);
       return;
     }
@@ -344,6 +354,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       // Set by the core once routed; declared here so every Request has one shape.
       routedMount: undefined,
       routedPath: undefined,
+      rawBody: undefined,
     };
     if (mapped === null && !help) request.unsupportedMethod = method;
     return request;

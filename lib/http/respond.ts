@@ -1,4 +1,6 @@
 import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Response } from '../core/request.js';
 
 /**
@@ -35,6 +37,18 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
 export function sendText(res: ServerResponse, status: number, requestId: string, body: string, contentType: string, extra: HeaderList = NO_HEADERS): void {
   res.writeHead(status, ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra, 'Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(body, 'utf8'))]);
   res.end(body, 'utf8');
+}
+
+/**
+ * A binary body streamed chunk by chunk with backpressure (a storage snapshot): its length is
+ * known up front, so the client can tell a complete body from a cut one.
+ */
+export function sendBinary(res: ServerResponse, status: number, requestId: string, binary: NonNullable<Response['binary']>, extra: HeaderList = NO_HEADERS): void {
+  const headers = ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra, 'Content-Type', binary.contentType, 'Content-Length', String(binary.length)];
+  if (binary.filename !== undefined) headers.push('Content-Disposition', `attachment; filename="${binary.filename.replace(/["\\\r\n]/g, '_')}"`);
+  res.writeHead(status, headers);
+  // A client that goes away mid-stream: pipeline destroys the response, nothing else to do.
+  pipeline(Readable.from(binary.chunks), res).catch(() => undefined);
 }
 
 export function sendErrors(res: ServerResponse, status: number, requestId: string, messages: string[], extra: HeaderList = NO_HEADERS): void {

@@ -20,6 +20,8 @@ export interface HttpResult {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+  /** The body's bytes as received (binary answers: a storage snapshot). */
+  bytes: Buffer;
   /** The parsed JSON body, or undefined when the body is empty or not JSON. */
   body: any;
   /** Whether the agent sent this request on a connection an earlier request used. */
@@ -49,14 +51,15 @@ export function httpRequest(url: string, options: HttpOptions = {}): Promise<Htt
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
           let body: unknown;
           try {
             body = text === '' ? undefined : JSON.parse(text);
           } catch {
             body = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body, reused: req.reusedSocket, localPort: res.socket?.localPort });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, bytes, body, reused: req.reusedSocket, localPort: res.socket?.localPort });
         });
         res.on('error', reject);
       },

@@ -181,7 +181,7 @@ describe('the HTTP edge', () => {
       const text = (await res.toArray()).map((c: Buffer) => c.toString('utf8')).join('');
       req.destroy();
       await closed;
-      return { status: res.statusCode ?? 0, headers: res.headers, text, body: JSON.parse(text), reused: false, localPort: undefined };
+      return { status: res.statusCode ?? 0, headers: res.headers, text, bytes: Buffer.from(text), body: JSON.parse(text), reused: false, localPort: undefined };
     }
 
     it('answers 413 as soon as Content-Length is over the limit, without waiting for the body', async () => {

@@ -13,6 +13,7 @@ import { rekeyPaths } from './rekey.js';
 import { mountPaths } from './mounts.js';
 import { rawBody } from './respond.js';
 import { sealPaths } from './seal.js';
+import { snapshotPaths } from './snapshot.js';
 
 /** The `sys/` backend: control of the server itself. One file per group of routes. */
 export function createSysBackend(core: CoreServices): Backend {
@@ -23,7 +24,7 @@ encryption key, the mounted secrets engines and auth methods, and introspection.
 It is always mounted at sys/ and cannot be moved.`,
     unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader', 'rekey/*'],
     // api.md §9: managing mounts and auth methods, sealing and rotating need sudo.
-    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*', 'audit', 'audit/*', 'audit-chain/*'],
+    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*', 'audit', 'audit/*', 'audit-chain/*', 'storage/snapshot', 'storage/snapshot-force'],
     paths: [
       ...sealPaths(core),
       ...keyPaths(core),
@@ -36,6 +37,7 @@ It is always mounted at sys/ and cannot be moved.`,
       ...quotaPaths(core),
       ...metricsPaths(core),
       ...auditPaths(core),
+      ...snapshotPaths(core),
       ...(core.config.rawStorageEndpoint ? rawPaths(core) : []),
       {
         pattern: 'internal/specs/openapi',
