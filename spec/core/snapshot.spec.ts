@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StorageConfig } from '../../lib/config.js';
 import { decodeSnapshot } from '../../lib/storage/snapshot-format.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { createGatedStorage } from '../helpers/gated-storage.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../storage/temp.js';
 
@@ -178,5 +179,25 @@ describe('storage snapshots: access and keys', () => {
     expect((await target.request('PUT', '/v1/sys/unseal', { body: { key: source.keys[0] } })).body.sealed).toBe(false);
     expect((await target.request('GET', '/v1/secret/from-source', { token: source.rootToken })).body.data).toEqual({ value: 'yes' });
     expect((await target.request('GET', '/v1/secret/from-source', { token: target.rootToken })).status).toBe(401);
+  });
+
+  it('a snapshot waits for a write in flight, and has it', async () => {
+    const gated = createGatedStorage();
+    const server = await startTestServer({ storage: gated.storage });
+    cleanups.push(() => server.close());
+    const gate = gated.gate('/slow');
+    const write = server.request('PUT', '/v1/secret/slow', { token: server.rootToken, body: { value: 'in flight' } });
+    await gate.reached;
+    let answered = false;
+    const saving = snapshot(server).then((bytes) => {
+      answered = true;
+      return bytes;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(answered).toBe(false);
+    gate.open();
+    expect((await write).status).toBe(204);
+    const keys = decodeSnapshot(await saving).entries.map(([key]) => key);
+    expect(keys.filter((key) => key.endsWith('/slow'))).toHaveLength(1);
   });
 });
