@@ -58,9 +58,9 @@ async function load(entry: CommandEntry): Promise<Command> {
 }
 
 /** Finds the entry for argv (one word, or a group and its verb); prints and returns a status if there is none. */
-function resolve(argv: string[], io: CommandIO): { entry: CommandEntry; args: string[] } | number {
+function resolve(argv: string[], io: CommandIO, subgroup = false): { entry: CommandEntry; args: string[] } | number {
   const [name, ...rest] = argv as [string, ...string[]];
-  if (groups().includes(name)) {
+  if (subgroup || groups().includes(name)) {
     const verb = rest[0];
     if (verb === undefined || HELP_FLAGS.has(verb) || verb === 'help') {
       (verb === undefined ? io.stderr : io.stdout)(groupUsage(name));
@@ -68,6 +68,8 @@ function resolve(argv: string[], io: CommandIO): { entry: CommandEntry; args: st
     }
     const entry = COMMANDS.find((c) => c.name === `${name} ${verb}`);
     if (entry) return { entry, args: rest.slice(1) };
+    // A verb with verbs of its own (`operator snapshot save`).
+    if (COMMANDS.some((c) => c.name.startsWith(`${name} ${verb} `))) return resolve([`${name} ${verb}`, ...rest.slice(1)], io, true);
     const verbs = COMMANDS.filter((c) => c.name.startsWith(`${name} `)).map((c) => c.name.slice(name.length + 1));
     io.stderr(`Unknown command '${name} ${verb}'${didYouMean(verb, verbs, `${name} `)}.\n\n${groupUsage(name)}`);
     return 2;

@@ -7,7 +7,7 @@
 import type { Command } from './command.js';
 
 export interface CommandEntry {
-  /** `status`, or `<group> <verb>` such as `operator init`. */
+  /** `status`, or `<group> <verb>` such as `operator init`, or `<group> <verb> <verb>` (`operator snapshot save`). */
   name: string;
   /** Imports the module under lib/cli/commands/ that exports this command in `commands`. */
   load: () => Promise<{ commands: Command[] }>;
@@ -26,6 +26,7 @@ const pathHelp = () => import('./commands/path-help.js');
 const version = () => import('./commands/version.js');
 const operator = () => import('./commands/operator.js');
 const rekey = () => import('./commands/operator-rekey.js');
+const snapshot = () => import('./commands/operator-snapshot.js');
 const token = () => import('./commands/token.js');
 const secrets = () => import('./commands/secrets.js');
 const auth = () => import('./commands/auth.js');
@@ -51,6 +52,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'operator rotate', load: operator, synopsis: 'Add a new barrier encryption key term' },
   { name: 'operator step-down', load: operator, synopsis: 'Make the active node give up its lock' },
   { name: 'operator key-status', load: operator, synopsis: 'Print the barrier key term and install time' },
+  { name: 'operator snapshot save', load: snapshot, synopsis: 'Save the whole storage, still encrypted, to a file' },
+  { name: 'operator snapshot restore', load: snapshot, synopsis: 'Replace the whole storage with a snapshot file, then seal' },
   { name: 'token create', load: token, synopsis: 'Create a token' },
   { name: 'token lookup', load: token, synopsis: 'Print what a token is' },
   { name: 'token renew', load: token, synopsis: 'Renew a token' },

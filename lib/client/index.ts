@@ -47,7 +47,8 @@ export interface Client {
   /**
    * Any call. `path` is relative to /v1/ ('secret/a', 'sys/seal-status'); `method` may be GET,
    * POST, PUT, DELETE, LIST, HEAD. Resolves the parsed JSON body (undefined for 204 or an empty
-   * body). Throws ApiError for any status >= 400 and for network, TLS and timeout errors.
+   * body). A Buffer `body` is sent as it is, as application/octet-stream; any other as JSON.
+   * Throws ApiError for any status >= 400 and for network, TLS and timeout errors.
    */
   request<T = any>(method: string, path: string, body?: unknown, options?: RequestOptions): Promise<T | undefined>;
   readonly sys: SysApi;
@@ -79,7 +80,7 @@ export function createClient(options: ClientOptions = {}): Client {
   const call = async (method: string, path: string, body?: unknown, opts: RawRequestOptions = {}): Promise<any> => {
     const use = opts.token === null ? undefined : opts.token ?? token;
     const answer = await transport.send(method, path, body, { query: opts.query, headers: opts.headers, token: use, acceptStatus: opts.acceptStatus });
-    return answer.body;
+    return opts.binary ? answer.bytes : answer.body;
   };
   const setToken = (next: string): void => {
     token = next;

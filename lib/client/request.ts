@@ -6,6 +6,8 @@ export interface RawRequestOptions {
   headers?: Record<string, string>;
   /** Statuses >= 400 answered as a body rather than thrown (sys/health). */
   acceptStatus?: readonly number[];
+  /** Resolve the answer's bytes (a Buffer) instead of its parsed JSON: binary answers (a storage snapshot). */
+  binary?: boolean;
 }
 
 export type RawRequest = (method: string, path: string, body?: unknown, options?: RawRequestOptions) => Promise<any>;

@@ -60,6 +60,10 @@ export interface SysApi {
   capabilities(path: string, who?: string | { token?: string; accessor?: string }): Promise<string[]>;
   /** PUT sys/step-down: an active node gives up the lock (needs root or sudo). */
   stepDown(): Promise<void>;
+  /** GET sys/storage/snapshot: the whole storage, still encrypted, as the snapshot file's bytes (needs root or sudo). */
+  snapshot(): Promise<Buffer>;
+  /** POST sys/storage/snapshot-force: replaces the whole storage with a snapshot; the server is sealed afterwards (needs root or sudo). */
+  restoreSnapshot(snapshot: Buffer): Promise<void>;
 }
 
 /** The `data` of a sys/ answer, or the answer itself when it has no envelope. */
@@ -198,6 +202,12 @@ export function createSysApi(call: RawRequest): SysApi {
     },
     async stepDown() {
       await call('PUT', 'sys/step-down');
+    },
+    async snapshot() {
+      return (await call('GET', 'sys/storage/snapshot', undefined, { binary: true })) as Buffer;
+    },
+    async restoreSnapshot(snapshot) {
+      await call('POST', 'sys/storage/snapshot-force', snapshot);
     },
   };
 }

@@ -30,7 +30,10 @@ export interface SendOptions {
 
 export interface Answer {
   status: number;
+  /** The parsed JSON, or undefined when the body is empty or not JSON. */
   body: unknown;
+  /** The body as received. */
+  bytes: Buffer;
 }
 
 export interface Transport {
@@ -73,7 +76,7 @@ export function createTransport(options: TransportOptions): Transport {
   };
 
   /** One attempt, following redirects. */
-  const attempt = async (method: string, first: URL, payload: string | undefined, headers: Record<string, string>): Promise<{ status: number; statusText: string; text: string; location?: string }> => {
+  const attempt = async (method: string, first: URL, payload: string | Buffer | undefined, headers: Record<string, string>): Promise<{ status: number; statusText: string; bytes: Buffer; binary: boolean; location?: string }> => {
     let url = first;
     for (let hop = 0; ; hop++) {
       const res = await once(method, url, payload, headers);
@@ -90,8 +93,8 @@ export function createTransport(options: TransportOptions): Transport {
     }
   };
 
-  const once = (method: string, url: URL, payload: string | undefined, headers: Record<string, string>) =>
-    new Promise<{ status: number; statusText: string; text: string; location?: string }>((resolve, reject) => {
+  const once = (method: string, url: URL, payload: string | Buffer | undefined, headers: Record<string, string>) =>
+    new Promise<{ status: number; statusText: string; bytes: Buffer; binary: boolean; location?: string }>((resolve, reject) => {
       const lib = url.protocol === 'https:' ? https : http;
       const req = lib.request(url, { method, headers, agent: agentFor(url) }, (res) => {
         const chunks: Buffer[] = [];
@@ -100,7 +103,8 @@ export function createTransport(options: TransportOptions): Transport {
         res.on('end', () => {
           clearTimeout(timer);
           const location = res.headers.location;
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8'), location });
+          const binary = (res.headers['content-type'] ?? '').startsWith('application/octet-stream');
+          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', bytes: Buffer.concat(chunks), binary, location });
         });
       });
       // The timeout covers the whole attempt (connect, send, answer), not socket idleness.
@@ -122,11 +126,13 @@ export function createTransport(options: TransportOptions): Transport {
     const wireMethod = upper === 'LIST' ? 'GET' : upper;
     if (upper === 'LIST') query['list'] = 'true';
     const url = urlFor(path, query);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    // A Buffer is a binary body (a snapshot to restore), sent as it is.
+    const binary = Buffer.isBuffer(body);
+    const payload = body === undefined ? undefined : binary ? body : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
     if (opts.token !== undefined && opts.token !== '') headers['X-Nomad-Token'] = opts.token;
     if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
+      headers['Content-Type'] = binary ? 'application/octet-stream' : 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     const retries = IDEMPOTENT.has(upper) ? Math.max(0, options.retries) : 0;
@@ -146,9 +152,10 @@ export function createTransport(options: TransportOptions): Transport {
         await sleep(options.retryDelay * 2 ** tryNo);
         continue;
       }
-      const parsed = parseJson(res.text);
+      // A binary answer (a snapshot) is not parsed: it may be large, and it is not JSON.
+      const parsed = res.binary ? undefined : parseJson(res.bytes);
       if (res.status >= 400 && !(opts.acceptStatus ?? []).includes(res.status)) throw responseError(res.status, res.statusText, parsed);
-      return { status: res.status, body: parsed };
+      return { status: res.status, body: parsed, bytes: res.bytes };
     }
   };
 
@@ -163,10 +170,10 @@ export function createTransport(options: TransportOptions): Transport {
   };
 }
 
-function parseJson(text: string): unknown {
-  if (text === '') return undefined;
+function parseJson(bytes: Buffer): unknown {
+  if (bytes.length === 0) return undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
   }
