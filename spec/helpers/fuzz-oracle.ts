@@ -25,6 +25,8 @@ export interface AnswerRules {
   raw?: boolean;
   /** HEAD: no body whatever the headers say. */
   head?: boolean;
+  /** A binary file (sys/storage/snapshot's 200): application/octet-stream starting with its magic, not JSON. */
+  binary?: { contentType: string; magic: string };
   /** Strings no error message may contain (tokens). */
   secrets?: readonly string[];
 }
@@ -50,6 +52,9 @@ export function answerProblems(res: Answer, rules: AnswerRules = {}): string[] {
   if (!REQUEST_ID.test(h('x-request-id') ?? '')) problems.push(`X-Request-Id ${JSON.stringify(h('x-request-id'))}`);
   if (res.status === 204) {
     if (res.text !== '') problems.push('204 with a body');
+  } else if (rules.binary && !rules.head) {
+    if (h('content-type') !== rules.binary.contentType) problems.push(`Content-Type ${JSON.stringify(h('content-type'))}`);
+    if (!res.text.startsWith(rules.binary.magic)) problems.push(`binary body without its magic: ${JSON.stringify(res.text.slice(0, 40))}`);
   } else if (!rules.head) {
     if (res.headerLines && h('content-length') === undefined) problems.push('no Content-Length');
     if (h('content-type') !== 'application/json') problems.push(`Content-Type ${JSON.stringify(h('content-type'))}`);

@@ -126,7 +126,9 @@ async function sendRandomJson(fx: Fixture, c: JsonCase, rng: Rng, agent: http.Ag
     const res = await httpRequest(url, { method: c.method, headers: token ? { 'X-Nomad-Token': token } : {}, body, agent, ca: certs.ca.cert });
     const asked = askedStatuses(query);
     const health = c.route.template === '/sys/health';
+    const snapshot = c.route.template === '/sys/storage/snapshot' && res.status === 200;
     const problems = answerProblems(res, {
+      binary: snapshot ? { contentType: 'application/octet-stream', magic: 'NMDSNAP\n' } : undefined,
       allowStatus: (s) => (health && asked.includes(s)) || extraAllowed(s),
       raw: health && (res.status === 200 || asked.includes(res.status) || res.status === 503),
       head: c.method === 'HEAD',
