@@ -41,6 +41,12 @@ export interface CachedStorage extends ClosableStorage {
   memory(): { values: CacheSize; stamps: CacheSize };
   /** Empties the cache (the storage itself is untouched); gets in flight will not fill it. */
   purge(): void;
+  /**
+   * The storage behind the cache, for a full scan (a snapshot) that would otherwise evict
+   * every hot entry. Only while writes are held off (storage/write-gate.ts): it bypasses the
+   * cache's bookkeeping, so a write through it would leave the cache stale.
+   */
+  readonly uncached: ClosableStorage;
 }
 
 export const DEFAULT_CACHE_BYTES = 32 << 20;
@@ -130,5 +136,6 @@ export function createCachedStorage(inner: ClosableStorage, options: CacheOption
       stamps: guard.memory(),
     }),
     purge,
+    uncached: inner,
   };
 }

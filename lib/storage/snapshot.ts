@@ -49,8 +49,13 @@ export function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Every entry in the storage, sorted by key. A key that vanishes between list and get is left out. */
-export async function readAllEntries(storage: Storage): Promise<SnapshotEntry[]> {
+/**
+ * Every entry in the storage, sorted by key. A key that vanishes between list and get is left
+ * out. Behind a read cache (storage/cache.ts), the storage under it is read: a full scan
+ * would evict every hot entry.
+ */
+export async function readAllEntries(cached: Storage): Promise<SnapshotEntry[]> {
+  const storage = (cached as { uncached?: Storage }).uncached ?? cached;
   const keys = await listAllKeys(storage);
   const values: Array<Uint8Array | null> = new Array(keys.length).fill(null);
   const indexes = keys.map((_, i) => i);

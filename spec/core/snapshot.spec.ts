@@ -181,6 +181,17 @@ describe('storage snapshots: access and keys', () => {
     expect((await target.request('GET', '/v1/secret/from-source', { token: target.rootToken })).status).toBe(401);
   });
 
+  it('a save on file storage reads under the read cache: it neither fills nor evicts it', async () => {
+    const server = await serverOn('file');
+    for (let i = 0; i < 20; i++) await server.request('PUT', `/v1/secret/c${i}`, { token: server.rootToken, body: { value: `${i}` } });
+    await readValue(server, 'secret/c1');
+    const before = server.server.memory().caches['storage cache']!.entries;
+    expect(before).toBeGreaterThan(0);
+    const entries = decodeSnapshot(await snapshot(server)).entries.length;
+    expect(entries).toBeGreaterThan(before + 20);
+    expect(server.server.memory().caches['storage cache']!.entries).toBe(before);
+  });
+
   it('a snapshot waits for a write in flight, and has it', async () => {
     const gated = createGatedStorage();
     const server = await startTestServer({ storage: gated.storage });
