@@ -1,12 +1,14 @@
 import type { Server } from 'node:http';
 import type { ListenerConfig, ServerConfig } from './config.js';
 import { authBackends, secretBackends } from './backends/registry.js';
-import { createCore, type BackendRegistries, type Core } from './core/core.js';
+import { createCore, type BackendRegistries, type Core, type CoreHaOptions } from './core/core.js';
 import { createRequestHandler } from './http/handler.js';
 import type { JsonLimits } from './http/json-limits.js';
 import { startListener, type Listener } from './http/listener.js';
 import { createLogger, type Logger } from './log.js';
 import { createCachedStorage, type CachedStorage } from './storage/cache.js';
+import { randomUUID } from './crypto/random.js';
+import { isHaStorage, type HaStorage } from './storage/ha.js';
 import { createStorage, isDurableStorage } from './storage/registry.js';
 import type { CacheSize, ClosableStorage } from './storage/storage.js';
 
@@ -62,7 +64,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   // A storage handed in is used as it is: only a read cache built here is reported.
-  const { storage, readCache } = options.storage ? { storage: options.storage, readCache: undefined } : await buildStorage(config);
+  const { storage, readCache, physical } = options.storage ? { storage: options.storage, readCache: undefined, physical: options.storage } : await buildStorage(config);
+  // Where standbys send clients (api.md §15): api_addr, else the first listener's URL once it listens.
+  let advertised = config.apiAddr ?? '';
   let core: Core;
   let dev: DevCredentials | undefined;
   try {
@@ -72,6 +76,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       config,
       logger,
       backends: options.backends ?? { secret: secretBackends, auth: authBackends },
+      ha: isHaStorage(physical) ? haOptionsFor(physical, () => advertised, () => readCache?.purge()) : undefined,
     });
     await core.start();
     if (options.dev) {
@@ -108,6 +113,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     throw err;
   }
   for (const listener of listeners) logger.info('listening', { url: listener.url });
+  if (advertised === '') {
+    advertised = listeners[0]!.url;
+    // Standbys would send clients to an address nobody else can reach.
+    if (core.haEnabled && /\/\/(0\.0\.0\.0|\[::\])[:/]/.test(advertised)) logger.warn('api_addr is not set and the listener is on a wildcard address: standbys will redirect clients to it; set api_addr', { url: advertised });
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -168,9 +178,15 @@ function jsonLimitsOf(listener: ListenerConfig): JsonLimits {
  * The configured storage; a durable one gets the read cache (below the barrier, so it holds
  * ciphertext only) unless `disable_cache` is set. In-memory storage is a cache already.
  */
-async function buildStorage(config: ServerConfig): Promise<{ storage: ClosableStorage; readCache?: CachedStorage }> {
+async function buildStorage(config: ServerConfig): Promise<{ storage: ClosableStorage; readCache?: CachedStorage; physical: ClosableStorage }> {
   const storage = await createStorage(config.storage.type, config.storage.options);
-  if (config.disableCache || !isDurableStorage(config.storage.type)) return { storage };
+  if (config.disableCache || !isDurableStorage(config.storage.type)) return { storage, physical: storage };
   const readCache = createCachedStorage(storage);
-  return { storage: readCache, readCache };
+  return { storage: readCache, readCache, physical: storage };
+}
+
+/** Active/standby on a storage that offers the HA lock; the lock's holder id is new per process. */
+function haOptionsFor(storage: HaStorage, apiAddr: () => string, purgeCache: () => void): CoreHaOptions {
+  const holderId = randomUUID();
+  return { lock: (value) => storage.haLock({ holderId, value }), apiAddr, purgeCache };
 }

@@ -23,6 +23,8 @@ export interface EtcdStorageOptions {
   prefix: string;
   /** Whether this storage offers the HA lock (`ha_enabled`). */
   haEnabled?: boolean;
+  /** The HA lock's TTL when its holder names none; default 15 s. */
+  lockTtlSeconds?: number;
 }
 
 export interface EtcdStorage extends ClosableStorage {
@@ -96,7 +98,9 @@ export function createEtcdStorage(options: EtcdStorageOptions): EtcdStorage {
     client,
     prefix,
     haEnabled,
-    ...(haEnabled ? { haLock: (lockOptions: HaLockOptions) => createEtcdLock(client, haLockKey(prefix), lockOptions) } : {}),
+    ...(haEnabled
+      ? { haLock: (lockOptions: HaLockOptions) => createEtcdLock(client, haLockKey(prefix), { ...lockOptions, ttlSeconds: lockOptions.ttlSeconds ?? options.lockTtlSeconds ?? 15 }) }
+      : {}),
     async get(key) {
       checkKey(key);
       return run('get', async () => {
