@@ -6,6 +6,7 @@ import { createEtcdLock } from '../../lib/storage/etcd/lock.js';
 import { haLockKey } from '../../lib/storage/etcd/storage.js';
 import { createStorage } from '../../lib/storage/registry.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { runCli } from '../helpers/cli.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -81,6 +82,12 @@ describe('two servers on one etcd', () => {
     expect(leaderSeenByActive).toMatchObject({ ha_enabled: true, is_self: true, leader_address: active.url });
     expect(Date.parse(leaderSeenByActive.active_time)).toBeGreaterThan(Date.now() - 60_000);
     expect((await standby.request('GET', '/v1/sys/seal-status')).body.sealed).toBe(false);
+    // `nomad-api status` shows each server's own view.
+    const status = await runCli(['status'], { NOMAD_ADDR: standby.url });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/HA Mode\s+standby/);
+    expect(status.stdout).toMatch(new RegExp(`Active Node Address\\s+${active.url}`));
+    expect((await runCli(['status'], { NOMAD_ADDR: active.url })).stdout).toMatch(/HA Mode\s+active/);
 
     // A write: the same method, path and query at the active server; nothing runs here.
     const write = await standby.request('PUT', '/v1/secret/app?x=1&list=false', { token: root, body: { a: '1' } });
