@@ -9,7 +9,7 @@ import { timedStorage } from '../metrics/storage.js';
 import { createSerialQueue } from '../serial.js';
 import { clearPrefix, createView } from '../storage/view.js';
 import { VERSION } from '../version.js';
-import { loadClusterInfo, type ClusterInfo } from './cluster.js';
+import { loadClusterInfo, readClusterInfo, type ClusterInfo } from './cluster.js';
 import { createExpiration, type LeaseEntry } from './expiration.js';
 import { createFastPath } from './fast-path.js';
 import { startHaRunner, type HaRunner } from './ha.js';
@@ -157,13 +157,13 @@ export function createCore(options: CoreOptions): Core {
     mounts.unload();
     policies.teardown();
     tokens.teardown();
-    cluster = undefined;
   };
 
   const preSeal = (): void => {
     teardown();
     barrier.seal();
     unsealed = false;
+    cluster = undefined;
   };
 
   /**
@@ -266,6 +266,8 @@ export function createCore(options: CoreOptions): Core {
         if (options.ha !== undefined) {
           // Standby until the loop holds the lock; it loads the rest when it does.
           unsealed = true;
+          // sys/health names the cluster on a standby too; the active server made the identity.
+          cluster = await readClusterInfo(barrier).catch(() => undefined);
           ha = startHa(options.ha);
           logger.info('unsealed; standby until this server holds the HA lock');
           return sealStatus();

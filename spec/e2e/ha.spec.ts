@@ -72,6 +72,9 @@ describe('two servers on one etcd', () => {
     const health = await standby.request('GET', '/v1/sys/health');
     expect(health.status).toBe(429);
     expect(health.body).toMatchObject({ initialized: true, sealed: false, standby: true, performance_standby: false });
+    const activeHealth = (await active.request('GET', '/v1/sys/health')).body;
+    expect(activeHealth.cluster_name).toMatch(/^nomad-cluster-/);
+    expect(health.body).toMatchObject({ cluster_name: activeHealth.cluster_name, cluster_id: activeHealth.cluster_id });
     expect((await standby.request('GET', '/v1/sys/health?standbyok=true')).status).toBe(200);
     expect((await standby.request('GET', '/v1/sys/health?standbycode=299')).status).toBe(299);
     expect((await active.request('GET', '/v1/sys/health')).status).toBe(200);
