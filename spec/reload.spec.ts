@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/config.js';
 import type { ConfigDocument, TcpListenerDocument } from '../lib/config-document.js';
@@ -47,6 +49,27 @@ describe('server.reload: what changes while running', () => {
     expect((await put('secret/deep', { a: { b: 1 } })).status).toBe(204);
     expect((await put('secret/deep', { a: { b: { c: 1 } } })).status).toBe(400);
     expect(server.server.config.listeners[0]!.maxRequestSize).toBe(4096);
+  });
+
+  it('applies the read timeouts: a client stalling in its headers is cut off at the new limit', async () => {
+    const { logger } = capture();
+    // Startup defaults: 10 s for the headers, swept every second.
+    server = await startTestServer({ logger });
+    const report = server.server.reload(plainDocument({ http_read_header_timeout: '300ms', http_read_timeout: '5s' }));
+    expect(report.applied).toEqual(['listener[0].http_read_header_timeout', 'listener[0].http_read_timeout']);
+    const { hostname, port } = new URL(server.url);
+    const socket = net.connect({ host: hostname, port: Number(port) });
+    await once(socket, 'connect');
+    const started = Date.now();
+    socket.write('GET /v1/sys/health HTTP/1.1\r\nHost: x\r\n');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await once(socket, 'close');
+    const ms = Date.now() - started;
+    expect(Buffer.concat(chunks).toString('latin1')).toMatch(/^HTTP\/1\.1 408 /);
+    expect(ms).toBeGreaterThanOrEqual(300);
+    // Within the startup sweep interval (1 s) of the new limit, far below the old 10 s.
+    expect(ms).toBeLessThan(2_500);
   });
 
   it('applies log_level: every request gets its debug line at once, none before', async () => {
