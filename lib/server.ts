@@ -1,13 +1,15 @@
 import type { Server } from 'node:http';
 import type { ServerConfig } from './config.js';
 import { authBackends, secretBackends } from './backends/registry.js';
-import { createCore, type BackendRegistries, type Core } from './core/core.js';
+import { createCore, type BackendRegistries, type Core, type CoreHaOptions } from './core/core.js';
 import { resolveConfig, type ConfigDocument } from './config-document.js';
 import { createRequestHandler, type HandlerOptions } from './http/handler.js';
 import { jsonLimitsOf } from './http/json-limits.js';
 import { startListener, type Listener } from './http/listener.js';
 import { createLogger, type Logger } from './log.js';
 import { createCachedStorage, type CachedStorage } from './storage/cache.js';
+import { randomUUID } from './crypto/random.js';
+import { isHaStorage, type HaStorage } from './storage/ha.js';
 import { createStorage, isDurableStorage } from './storage/registry.js';
 import type { CacheSize, ClosableStorage } from './storage/storage.js';
 import { createReloader, type ReloadableListener, type ReloadReport } from './reload.js';
@@ -82,7 +84,9 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   const config = resolveConfig(options.config);
   const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   // A storage handed in is used as it is: only a read cache built here is reported.
-  const { storage, readCache } = options.storage ? { storage: options.storage, readCache: undefined } : await buildStorage(config);
+  const { storage, readCache, physical } = options.storage ? { storage: options.storage, readCache: undefined, physical: options.storage } : await buildStorage(config);
+  // Where standbys send clients (api.md §15): api_addr, else the first listener's URL once it listens.
+  let advertised = config.apiAddr ?? '';
   let core: Core;
   let dev: DevCredentials | undefined;
   try {
@@ -92,6 +96,7 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
       config,
       logger,
       backends: options.backends ?? { secret: secretBackends, auth: authBackends },
+      ha: isHaStorage(physical) ? haOptionsFor(physical, () => advertised, () => readCache?.purge()) : undefined,
     });
     await core.start();
     if (options.dev) {
@@ -131,6 +136,11 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     throw err;
   }
   for (const listener of listeners) logger.info('listening', { url: listener.url });
+  if (advertised === '') {
+    advertised = listeners[0]!.url;
+    // Standbys would send clients to an address nobody else can reach.
+    if (core.haEnabled && /\/\/(0\.0\.0\.0|\[::\])[:/]/.test(advertised)) logger.warn('api_addr is not set and the listener is on a wildcard address: standbys will redirect clients to it; set api_addr', { url: advertised });
+  }
 
   const reloader = createReloader(config, logger, reloadable);
   let closing: Promise<void> | undefined;
@@ -188,9 +198,15 @@ function countConnections(server: Server): () => number {
  * The configured storage; a durable one gets the read cache (below the barrier, so it holds
  * ciphertext only) unless `disable_cache` is set. In-memory storage is a cache already.
  */
-async function buildStorage(config: ServerConfig): Promise<{ storage: ClosableStorage; readCache?: CachedStorage }> {
+async function buildStorage(config: ServerConfig): Promise<{ storage: ClosableStorage; readCache?: CachedStorage; physical: ClosableStorage }> {
   const storage = await createStorage(config.storage.type, config.storage.options);
-  if (config.disableCache || !isDurableStorage(config.storage.type)) return { storage };
+  if (config.disableCache || !isDurableStorage(config.storage.type)) return { storage, physical: storage };
   const readCache = createCachedStorage(storage);
-  return { storage: readCache, readCache };
+  return { storage: readCache, readCache, physical: storage };
+}
+
+/** Active/standby on a storage that offers the HA lock; the lock's holder id is new per process. */
+function haOptionsFor(storage: HaStorage, apiAddr: () => string, purgeCache: () => void): CoreHaOptions {
+  const holderId = randomUUID();
+  return { lock: (value) => storage.haLock({ holderId, value }), apiAddr, purgeCache };
 }

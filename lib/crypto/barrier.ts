@@ -1,9 +1,29 @@
 import { createSerialQueue } from '../serial.js';
-import { createCipheriv, createDecipheriv, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import type { CacheSize, Storage } from '../storage/storage.js';
 import { createPlaintextCache } from './plaintext-cache.js';
 import { randomBytes } from './random.js';
+import {
+  KEY_LEN,
+  MASTER_TERM,
+  checkKeyLength,
+  copyKey,
+  decrypt,
+  encrypt,
+  integrityError,
+  parseHeader,
+  parseKeyring,
+  sealedError,
+  serializeKeyring,
+  statusOf,
+  zeroKeyring,
+  type Keyring,
+  type TermKey,
+} from './barrier-format.js';
+import type { KeyStatus } from './barrier-format.js';
+
+export type { KeyStatus } from './barrier-format.js';
 
 /**
  * The storage barrier (api.md §7): a Storage that encrypts every entry with AES-256-GCM under
@@ -17,12 +37,6 @@ import { randomBytes } from './random.js';
  * i.e. within noise, and only a Buffer can be zeroed on seal (a KeyObject's copy is out of reach).
  */
 
-export interface KeyStatus {
-  /** The term new writes are encrypted under. */
-  term: number;
-  /** When that term was installed, RFC 3339. */
-  installTime: string;
-}
 
 export interface Barrier extends Storage {
   /** True until `unseal` succeeds, and again after `seal`. */
@@ -43,6 +57,12 @@ export interface Barrier extends Storage {
   rotate(): Promise<KeyStatus>;
   /** Re-encrypts the keyring under a new master key (unsealed only). */
   rekey(newMasterKey: Uint8Array): Promise<void>;
+  /**
+   * Re-reads the keyring from storage and empties the decrypted-value cache (unsealed only):
+   * a standby becoming active picks up the terms and master key another server rotated or
+   * rekeyed meanwhile. A rekey is followed through the master link (see MASTER_LINK_PATH).
+   */
+  reload(): Promise<void>;
   /** The active term and its install time (unsealed only). */
   keyStatus(): KeyStatus;
   /** What the read cache of decrypted entries holds (sizes only). */
@@ -50,144 +70,15 @@ export interface Barrier extends Storage {
 }
 
 export const KEYRING_PATH = 'core/keyring';
-
-const KEY_LEN = 32;
-const NONCE_LEN = 12;
-const TAG_LEN = 16;
-const VERSION = 1;
-const HEADER_LEN = 5;
-const MIN_ENTRY_LEN = HEADER_LEN + NONCE_LEN + TAG_LEN;
-const MASTER_TERM = 0;
-const KEYRING_FORMAT = 1;
-// Per term in the keyring plaintext: term u32 BE, install time (ms since epoch) u64 BE, key.
-const KEYRING_ENTRY_LEN = 4 + 8 + KEY_LEN;
-
-interface TermKey {
-  term: number;
-  installTime: number;
-  key: Buffer;
-}
-
 /**
- * The unsealed state. Immutable once built: rotate and rekey swap in a new one, so an operation
- * in flight never sees a half-updated keyring, and `keyring !== current` after an await means
- * the barrier was sealed meanwhile.
+ * The current master key, encrypted under term 1 (which every keyring holds, since terms are
+ * never removed), written by every rekey: a server that unsealed before another one rekeyed
+ * still holds the old master key, and reads the new one here to reload the keyring. Whoever
+ * holds term 1 can already read everything written under it; Vault keeps its root key the
+ * same way, under the keyring.
  */
-interface Keyring {
-  active: TermKey;
-  terms: Map<number, TermKey>;
-  /** Kept while unsealed to re-encrypt the keyring on rotate and to answer verifyMaster. */
-  master: Buffer;
-}
-
-function sealedError(): ApiError {
-  return new ApiError('ERR_SEALED', 'nomad is sealed');
-}
-
-function integrityError(path: string): ApiError {
-  // Names the path only: neither ciphertext nor any decrypted byte may reach a log.
-  return new ApiError('ERR_INTEGRITY', `integrity check failed for ${path}`);
-}
-
-/** A private copy in its own allocation, so zeroing it never touches the caller's buffer. */
-function copyKey(source: Uint8Array): Buffer {
-  const key = Buffer.alloc(source.length);
-  key.set(source);
-  return key;
-}
-
-function checkKeyLength(key: Uint8Array): void {
-  if (key.length !== KEY_LEN) {
-    throw new ApiError('ERR_INVALID_KEY', `master key must be ${KEY_LEN} bytes`);
-  }
-}
-
-function encrypt(term: number, key: Buffer, path: string, plaintext: Uint8Array): Buffer {
-  // A fresh random 96-bit nonce per write: GCM loses both confidentiality and integrity if a
-  // nonce ever repeats under one key.
-  const nonce = randomBytes(NONCE_LEN);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
-  // The path as AAD binds the ciphertext to its location: moved elsewhere it fails to decrypt.
-  cipher.setAAD(Buffer.from(path, 'utf8'));
-  const body = cipher.update(plaintext);
-  cipher.final();
-  const out = Buffer.allocUnsafe(HEADER_LEN + NONCE_LEN + body.length + TAG_LEN);
-  out.writeUInt32BE(term, 0);
-  out[4] = VERSION;
-  nonce.copy(out, HEADER_LEN);
-  body.copy(out, HEADER_LEN + NONCE_LEN);
-  cipher.getAuthTag().copy(out, HEADER_LEN + NONCE_LEN + body.length);
-  return out;
-}
-
-/** The term of a stored entry, or null when it is too short or of an unknown version. */
-function parseHeader(entry: Uint8Array): number | null {
-  if (entry.length < MIN_ENTRY_LEN || entry[4] !== VERSION) return null;
-  return ((entry[0]! << 24) | (entry[1]! << 16) | (entry[2]! << 8) | entry[3]!) >>> 0;
-}
-
-/** The plaintext, or null when authentication fails (wrong key, tampered bytes, wrong path). */
-function decrypt(key: Buffer, path: string, entry: Uint8Array): Buffer | null {
-  const nonce = entry.subarray(HEADER_LEN, HEADER_LEN + NONCE_LEN);
-  const tagStart = entry.length - TAG_LEN;
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_LEN });
-  decipher.setAuthTag(entry.subarray(tagStart));
-  decipher.setAAD(Buffer.from(path, 'utf8'));
-  const plaintext = decipher.update(entry.subarray(HEADER_LEN + NONCE_LEN, tagStart));
-  try {
-    // final() is where GCM checks the tag; until it passes, the plaintext is unauthenticated.
-    decipher.final();
-  } catch {
-    plaintext.fill(0);
-    return null;
-  }
-  return plaintext;
-}
-
-function serializeKeyring(terms: Iterable<TermKey>): Buffer {
-  const list = [...terms];
-  const out = Buffer.alloc(1 + list.length * KEYRING_ENTRY_LEN);
-  out[0] = KEYRING_FORMAT;
-  list.forEach((t, i) => {
-    const at = 1 + i * KEYRING_ENTRY_LEN;
-    out.writeUInt32BE(t.term, at);
-    out.writeBigUInt64BE(BigInt(t.installTime), at + 4);
-    t.key.copy(out, at + 12);
-  });
-  return out;
-}
-
-/**
- * A binary layout rather than JSON with base64 keys: key bytes then only ever live in Buffers
- * we can zero, never in immutable JS strings that linger until garbage collection.
- */
-function parseKeyring(plain: Buffer, master: Buffer): Keyring | null {
-  const count = (plain.length - 1) / KEYRING_ENTRY_LEN;
-  if (plain[0] !== KEYRING_FORMAT || !Number.isInteger(count) || count < 1) return null;
-  const terms = new Map<number, TermKey>();
-  let active: TermKey | undefined;
-  for (let i = 0; i < count; i++) {
-    const at = 1 + i * KEYRING_ENTRY_LEN;
-    const term = plain.readUInt32BE(at);
-    if (term <= (active?.term ?? MASTER_TERM)) {
-      for (const t of terms.values()) t.key.fill(0);
-      return null;
-    }
-    const key = copyKey(plain.subarray(at + 12, at + 12 + KEY_LEN));
-    active = { term, installTime: Number(plain.readBigUInt64BE(at + 4)), key };
-    terms.set(term, active);
-  }
-  return { active: active!, terms, master };
-}
-
-function zeroKeyring(keyring: Keyring): void {
-  for (const t of keyring.terms.values()) t.key.fill(0);
-  keyring.master.fill(0);
-}
-
-function statusOf(t: TermKey): KeyStatus {
-  return { term: t.term, installTime: new Date(t.installTime).toISOString() };
-}
+export const MASTER_LINK_PATH = 'core/master-link';
+const RESERVED = new Set([KEYRING_PATH, MASTER_LINK_PATH]);
 
 export function createBarrier(physical: Storage): Barrier {
   let keyring: Keyring | null = null;
@@ -202,8 +93,8 @@ export function createBarrier(physical: Storage): Barrier {
 
   // The keyring is only ever read and written by the barrier itself, under the master key.
   const checkNotReserved = (key: string): void => {
-    if (key === KEYRING_PATH) {
-      throw new ApiError('ERR_INVALID_PATH', `${KEYRING_PATH} is reserved for the barrier`);
+    if (RESERVED.has(key)) {
+      throw new ApiError('ERR_INVALID_PATH', `${key} is reserved for the barrier`);
     }
   };
 
@@ -305,6 +196,10 @@ export function createBarrier(physical: Storage): Barrier {
         checkKeyLength(newMasterKey);
         const master = copyKey(newMasterKey);
         try {
+          // The link first: a server reloading between the two writes still decrypts the
+          // keyring with the master key it holds.
+          const first = current.terms.get(1);
+          if (first !== undefined) await physical.put(MASTER_LINK_PATH, encrypt(first.term, first.key, MASTER_LINK_PATH, master));
           await writeKeyring(current.terms.values(), master);
         } catch (err) {
           master.fill(0);
@@ -319,6 +214,44 @@ export function createBarrier(physical: Storage): Barrier {
       });
     },
 
+    reload() {
+      return exclusive(async () => {
+        const current = unsealed();
+        const entry = await physical.get(KEYRING_PATH);
+        if (entry === null || parseHeader(entry) !== MASTER_TERM) throw integrityError(KEYRING_PATH);
+        let master = copyKey(current.master);
+        let plain = decrypt(master, KEYRING_PATH, entry);
+        if (plain === null) {
+          // Rekeyed elsewhere: the new master key is behind the link.
+          master.fill(0);
+          const link = await physical.get(MASTER_LINK_PATH);
+          const first = current.terms.get(1);
+          const linked = link === null || first === undefined || parseHeader(link) !== first.term ? null : decrypt(first.key, MASTER_LINK_PATH, link);
+          if (linked === null || linked.length !== KEY_LEN) throw new ApiError('ERR_INVALID_KEY', 'the keyring was re-encrypted under a master key this server cannot reach: seal and unseal it with the current keys');
+          master = linked;
+          plain = decrypt(master, KEYRING_PATH, entry);
+          if (plain === null) {
+            master.fill(0);
+            throw integrityError(KEYRING_PATH);
+          }
+        }
+        const parsed = parseKeyring(plain, master);
+        plain.fill(0);
+        if (parsed === null) {
+          master.fill(0);
+          throw integrityError(KEYRING_PATH);
+        }
+        // Sealed while reading: keep nothing.
+        if (keyring !== current) {
+          zeroKeyring(parsed);
+          return;
+        }
+        keyring = parsed;
+        zeroKeyring(current);
+        cache.clear();
+      });
+    },
+
     keyStatus() {
       return statusOf(unsealed().active);
     },
@@ -327,7 +260,7 @@ export function createBarrier(physical: Storage): Barrier {
 
     peek(key, read) {
       // Sealed or reserved: `get` gives the error.
-      return keyring === null || key === KEYRING_PATH ? undefined : cache.peek(key, read);
+      return keyring === null || RESERVED.has(key) ? undefined : cache.peek(key, read);
     },
 
     async get(key) {

@@ -338,6 +338,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       id: requestId,
       operation,
       path,
+      target: url,
       // A read's parameters are its query; a write's come from the body, once read.
       data: operation === 'read' || operation === 'list' ? plainQuery : {},
       query: plainQuery,

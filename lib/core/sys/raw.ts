@@ -9,7 +9,7 @@ import type { PathSpec } from '../../framework/backend.js';
  * Writes here bypass every in-memory cache: seal and unseal after using it.
  */
 
-const FORBIDDEN = ['core/keyring', 'core/seal-config'];
+const FORBIDDEN = ['core/keyring', 'core/master-link', 'core/seal-config'];
 
 function keyOf(req: BackendRequest): string {
   const path = req.path.slice('raw/'.length);
