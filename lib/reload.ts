@@ -51,10 +51,11 @@ const LISTENER_RELOADABLE = [
   'maxJsonArrayElementCount',
 ] as const satisfies ReadonlyArray<keyof ListenerConfig>;
 
-/** Top-level settings fixed while running (log_level is the one that is not). */
-const FIXED_SETTINGS: SettingKey[] = [
-  'apiAddr', 'clusterName', 'defaultLeaseTtl', 'maxLeaseTtl', 'logFormat', 'rawStorageEndpoint', 'disableCache', 'disableMlock',
-];
+/** Top-level settings are fixed while running, but for log_level: a setting added later is reported, never silently dropped. */
+function fixedSettings(a: ServerConfig, b: ServerConfig): SettingKey[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((key): key is SettingKey => key !== 'listeners' && key !== 'storage' && key !== 'logLevel');
+}
 
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -81,7 +82,7 @@ export function createReloader(startup: ServerConfig, logger: Logger, listeners:
   function ignoredIn(next: ServerConfig): string[] {
     const ignored: string[] = [];
     if (!same(next.storage, inForce.storage)) ignored.push('storage');
-    for (const key of FIXED_SETTINGS) if (!same(next[key], inForce[key])) ignored.push(settingName(key));
+    for (const key of fixedSettings(inForce, next)) if (!same(next[key], inForce[key])) ignored.push(settingName(key));
     if (next.listeners.length !== inForce.listeners.length) ignored.push('listener (their number)');
     const count = Math.min(next.listeners.length, inForce.listeners.length);
     for (let i = 0; i < count; i++) {
