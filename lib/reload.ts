@@ -61,12 +61,19 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+const TLS_SETTINGS = ['tlsCertFile', 'tlsKeyFile', 'tlsClientCaFile', 'tlsMinVersion'] as const;
+
+/** Whether the TLS settings are taken from the new listener: only when both it and the running one are TLS. */
+function tlsReloads(running: ListenerConfig, next: ListenerConfig): boolean {
+  return !running.tlsDisable && !next.tlsDisable;
+}
+
 /** The running listener with the new one's reloadable settings. */
 function merged(running: ListenerConfig, next: ListenerConfig): ListenerConfig {
   const out: Record<string, unknown> = { ...running };
   for (const key of LISTENER_RELOADABLE) out[key] = next[key];
-  // A TLS listener must keep its files; a plain one has none to take.
-  if (running.tlsDisable) for (const key of ['tlsCertFile', 'tlsKeyFile', 'tlsClientCaFile'] as const) out[key] = running[key];
+  // TLS on or off cannot change: a listener switched either way keeps what it runs with.
+  if (!tlsReloads(running, next)) for (const key of TLS_SETTINGS) out[key] = running[key];
   return out as unknown as ListenerConfig;
 }
 
@@ -103,8 +110,9 @@ export function createReloader(startup: ServerConfig, logger: Logger, listeners:
     for (let i = 0; i < count; i++) {
       const running = inForce.listeners[i]!;
       const kept = merged(running, next.listeners[i]!);
+      const reread = tlsReloads(running, next.listeners[i]!);
       for (const key of LISTENER_RELOADABLE) {
-        const fileBacked = !running.tlsDisable && (key === 'tlsCertFile' || key === 'tlsKeyFile' || (key === 'tlsClientCaFile' && kept[key] !== undefined));
+        const fileBacked = reread && (key === 'tlsCertFile' || key === 'tlsKeyFile' || (key === 'tlsClientCaFile' && kept[key] !== undefined));
         if (fileBacked || !same(kept[key], running[key])) applied.push(`listener[${i}].${listenerSettingName(key)}`);
       }
     }
@@ -119,7 +127,7 @@ export function createReloader(startup: ServerConfig, logger: Logger, listeners:
       // Every file read and checked first: one bad certificate and nothing changes anywhere.
       const commits = kept.slice(0, count).map((config, i) => {
         try {
-          return listeners[i]!.listener.prepareReload(config);
+          return listeners[i]!.listener.prepareReload(config, tlsReloads(inForce.listeners[i]!, next.listeners[i]!));
         } catch (err) {
           throw new ConfigError(`listener[${i}] (${config.address}): ${(err as Error).message}`, { key: `listener[${i}]` });
         }

@@ -1,4 +1,7 @@
 import { once } from 'node:events';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../lib/config.js';
@@ -131,12 +134,12 @@ describe('server.reload: TLS', () => {
     return { listener: { tcp: { address: '127.0.0.1:0', tls_cert_file: files.certFile, tls_key_file: files.keyFile, ...rest } } };
   }
 
-  async function tlsServer(): Promise<{ lines: string[] }> {
+  async function tlsServer(files: { certFile: string; keyFile: string } = tls.server): Promise<{ lines: string[] }> {
     const { lines, logger } = capture();
     server = await startTestServer({
       logger,
       ca: tls.ca.cert,
-      listener: { tlsDisable: false, tlsCertFile: tls.server.certFile, tlsKeyFile: tls.server.keyFile },
+      listener: { tlsDisable: false, tlsCertFile: files.certFile, tlsKeyFile: files.keyFile },
     });
     return { lines };
   }
@@ -151,6 +154,23 @@ describe('server.reload: TLS', () => {
     expect(before.fingerprint256).not.toBe(after.fingerprint256);
     expect(after.serialNumber).not.toBe(before.serialNumber);
     expect(server!.server.config.listeners[0]!.tlsCertFile).toBe(rotated.certFile);
+  });
+
+  it('leaves TLS on when the new configuration turns it off, warning, without reading the old files again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nomad-reload-'));
+    const files = { certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+    copyFileSync(tls.server.certFile, files.certFile);
+    copyFileSync(tls.server.keyFile, files.keyFile);
+    const { lines } = await tlsServer(files);
+    const before = await peerCertificate(server!.url, tls.ca.cert);
+    // Gone from disk: a reload that read them again would fail.
+    rmSync(dir, { recursive: true });
+    const report = server!.server.reload({ listener: { tcp: { address: '127.0.0.1:0', tls_disable: true, max_request_size: 4096 } } });
+    expect(report.applied).toEqual(['listener[0].max_request_size']);
+    expect(report.ignored).toEqual(['listener[0].tls_disable', 'listener[0].tls_cert_file', 'listener[0].tls_key_file']);
+    expect(lines.filter((l) => l.includes('[WARN]'))).toHaveLength(3);
+    expect((await peerCertificate(server!.url, tls.ca.cert)).fingerprint256).toBe(before.fingerprint256);
+    expect(server!.server.config.listeners[0]!).toMatchObject({ tlsDisable: false, tlsCertFile: files.certFile, maxRequestSize: 4096 });
   });
 
   it.each<[string, () => ConfigDocument, string]>([

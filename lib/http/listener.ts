@@ -20,12 +20,12 @@ export interface Listener {
   /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive connections. */
   close(): Promise<void>;
   /**
-   * For a reload (reload.ts): reads and checks what `config` says of the certificate, key,
-   * client CA, minimum TLS version and read timeouts, and returns what puts them in force
-   * (for new connections; open ones keep their certificate). Throws, changing nothing, when a
-   * file cannot be read or does not fit (a key that is not the certificate's).
+   * For a reload (reload.ts): reads and checks what `config` says of the read timeouts and,
+   * with `tls`, of the certificate, key, client CA and minimum TLS version, and returns what
+   * puts them in force (for new connections; open ones keep their certificate). Throws,
+   * changing nothing, when a file cannot be read or does not fit (a key not the certificate's).
    */
-  prepareReload(config: ListenerConfig): () => void;
+  prepareReload(config: ListenerConfig, tls: boolean): () => void;
 }
 
 /** How often a closing listener closes the connections that have gone idle since. */
@@ -146,8 +146,8 @@ export async function startListener(config: ListenerConfig, handler: http.Reques
         });
         server.closeIdleConnections();
       }),
-    prepareReload(next) {
-      const tls = next.tlsDisable ? undefined : checkedContextOptions(next);
+    prepareReload(next, reloadTls) {
+      const tls = reloadTls && !config.tlsDisable ? checkedContextOptions(next) : undefined;
       return () => {
         // New connections get the new context; open ones keep the one they shook hands with.
         if (tls) (server as https.Server).setSecureContext(tls);
