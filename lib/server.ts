@@ -1,9 +1,10 @@
 import type { Server } from 'node:http';
-import type { ListenerConfig, ServerConfig } from './config.js';
+import type { ServerConfig } from './config.js';
 import { authBackends, secretBackends } from './backends/registry.js';
 import { createCore, type BackendRegistries, type Core, type CoreHaOptions } from './core/core.js';
-import { createRequestHandler } from './http/handler.js';
-import type { JsonLimits } from './http/json-limits.js';
+import { resolveConfig, type ConfigDocument } from './config-document.js';
+import { createRequestHandler, type HandlerOptions } from './http/handler.js';
+import { jsonLimitsOf } from './http/json-limits.js';
 import { startListener, type Listener } from './http/listener.js';
 import { createLogger, type Logger } from './log.js';
 import { createCachedStorage, type CachedStorage } from './storage/cache.js';
@@ -11,11 +12,18 @@ import { randomUUID } from './crypto/random.js';
 import { isHaStorage, type HaStorage } from './storage/ha.js';
 import { createStorage, isDurableStorage } from './storage/registry.js';
 import type { CacheSize, ClosableStorage } from './storage/storage.js';
+import { createReloader, type ReloadableListener, type ReloadReport } from './reload.js';
+import { sealControls, type SealControls } from './seal-controls.js';
 
 /** Wires config → storage → core → listeners, and takes them down in the reverse order. */
 
 export interface ServerOptions {
-  config: ServerConfig;
+  /**
+   * An object in the shape of a JSON config file (`{ listener: { tcp: {...} }, storage: { file: {...} } }`),
+   * checked as the file would be (a ConfigError says what is wrong), or a ServerConfig parsed already.
+   */
+  config: ServerConfig | ConfigDocument;
+  /** Default: one writing to stderr at the config's `log_level`. A reload sets its level. */
   logger?: Logger;
   /** Use this storage, as is (no read cache), instead of building the configured one (tests, fault injection). */
   storage?: ClosableStorage;
@@ -47,7 +55,11 @@ export interface MemoryReport {
   heapUsed: number;
 }
 
-export interface RunningServer {
+/**
+ * A running server. It installs no signal handler and never exits the process: `close()` it
+ * and nothing of it is left (no timer, socket or handle keeps the event loop alive).
+ */
+export interface RunningServer extends SealControls {
   core: Core;
   /** The first listener's URL. */
   url: string;
@@ -58,10 +70,18 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Cheap enough to call on demand: counters the caches keep, and one process.memoryUsage(). */
   memory(): MemoryReport;
+  /** The configuration in force: the startup one with every reload applied. */
+  readonly config: ServerConfig;
+  /**
+   * Applies a new configuration where it can change while running (lib/reload.ts): TLS files,
+   * `log_level`, listener limits; the rest is logged at warn and left. Throws a ConfigError,
+   * changing nothing, when the configuration or a file it names is bad.
+   */
+  reload(config: ServerConfig | ConfigDocument): ReloadReport;
 }
 
 export async function createServer(options: ServerOptions): Promise<RunningServer> {
-  const { config } = options;
+  const config = resolveConfig(options.config);
   const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logFormat);
   // A storage handed in is used as it is: only a read cache built here is reported.
   const { storage, readCache, physical } = options.storage ? { storage: options.storage, readCache: undefined, physical: options.storage } : await buildStorage(config);
@@ -92,18 +112,21 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
   }
 
   const listeners: Listener[] = [];
+  const reloadable: ReloadableListener[] = [];
   const open: Array<() => number> = [];
   try {
     for (const listenerConfig of config.listeners) {
-      const handler = createRequestHandler({
+      // Kept: the handler reads its limits from this object, which a reload updates.
+      const handlerOptions: HandlerOptions = {
         core,
         logger,
         maxRequestSize: listenerConfig.maxRequestSize,
         jsonLimits: jsonLimitsOf(listenerConfig),
         onInternalError: options.onInternalError,
-      });
-      const listener = await startListener(listenerConfig, handler);
+      };
+      const listener = await startListener(listenerConfig, createRequestHandler(handlerOptions));
       listeners.push(listener);
+      reloadable.push({ listener, handler: handlerOptions });
       // Before any other await: no connection can have been accepted yet.
       open.push(countConnections(listener.server));
     }
@@ -119,8 +142,14 @@ export async function createServer(options: ServerOptions): Promise<RunningServe
     if (core.haEnabled && /\/\/(0\.0\.0\.0|\[::\])[:/]/.test(advertised)) logger.warn('api_addr is not set and the listener is on a wildcard address: standbys will redirect clients to it; set api_addr', { url: advertised });
   }
 
+  const reloader = createReloader(config, logger, reloadable);
   let closing: Promise<void> | undefined;
   return {
+    ...sealControls(core),
+    get config() {
+      return reloader.current();
+    },
+    reload: reloader.reload,
     core,
     url: listeners[0]!.url,
     urls: listeners.map((l) => l.url),
@@ -163,15 +192,6 @@ function countConnections(server: Server): () => number {
     socket.once('close', () => open--);
   });
   return () => open;
-}
-
-function jsonLimitsOf(listener: ListenerConfig): JsonLimits {
-  return {
-    maxDepth: listener.maxJsonDepth,
-    maxStringLength: listener.maxJsonStringValueLength,
-    maxObjectEntries: listener.maxJsonObjectEntryCount,
-    maxArrayElements: listener.maxJsonArrayElementCount,
-  };
 }
 
 /**

@@ -20,6 +20,10 @@ import { requestFinished } from './request-log.js';
  * help/list flags) and the core's answer into JSON. Nothing here knows about backends.
  */
 
+/**
+ * The limits are read from this object on each request, not copied: a reload (reload.ts)
+ * replaces them in place, and the next request sees the new ones at no extra cost.
+ */
 export interface HandlerOptions {
   core: Core;
   logger: Logger;
@@ -119,11 +123,9 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
 }
 
 export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { core, logger, maxRequestSize, jsonLimits } = options;
+  const { core, logger } = options;
   // Metrics and the debug line for every answer (request-log.ts).
   const finished = requestFinished(core.metrics, logger);
-  // Most requests are not timed (metrics/clock.ts); with debug lines, which show each one's duration, all are.
-  const timeAll = logger.enabled('debug');
 
   /** `request` is undefined when it failed before it could be parsed. */
   const fail = (res: ServerResponse, err: unknown, requestId: string, request: Request | undefined): void => {
@@ -218,8 +220,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   return (req, res) => {
     // Behind an answer that closes the connection: never run, never answered (client-error.ts).
     if (arrivedAfterRefusal(req.socket)) return;
-    // Timed: every request with debug lines on, else about one in SAMPLE_MEAN here and every one
-    // that goes on to the pipeline or sends a body (timeFully). metrics/clock.ts says why.
+    // Timed: every request with debug lines on (they show each one's duration), else about one
+    // in SAMPLE_MEAN here and every one that goes on to the pipeline or sends a body
+    // (timeFully); metrics/clock.ts says why. The level is read per request: a reload may change it.
+    const level = logger.level;
+    const timeAll = level === 'debug' || level === 'trace';
     const start = timeAll ? ticks() : sampledTicks();
     const requestId = nextRequestId();
     let request: Request;
@@ -232,6 +237,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     const withBody = hasBody(req);
     if (withBody) timeFully(request);
+    const maxRequestSize = options.maxRequestSize;
     if (withBody && declaredTooLarge(req, maxRequestSize)) {
       // Now, not once a promise settles: node may be about to parse the next request.
       // Framing comes before the rate limit (api.md §2), and this reads nothing either.
@@ -249,7 +255,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
         try {
           // As in Vault, a read's parameters come from the query string, whatever the body says.
           // (A LIST arrives here as GET: its request line was rewritten.)
-          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, jsonLimits);
+          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, options.jsonLimits);
         } catch (err) {
           fail(res, err, requestId, request);
           return;
