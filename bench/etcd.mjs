@@ -21,7 +21,7 @@ export const READ_TARGET = 0.8;
 export const WRITE_TARGET = 0.7;
 const b64 = (s) => Buffer.from(s).toString('base64');
 
-async function startEtcd(dir) {
+export async function startEtcd(dir) {
   const client = await freePort();
   const peer = await freePort();
   const url = `http://127.0.0.1:${client}`;

@@ -15,6 +15,8 @@ import { benchmark as auth } from './auth.mjs';
 import { benchmark as cli } from './cli.mjs';
 import { benchmark as audit } from './audit.mjs';
 import { benchmark as etcd } from './etcd.mjs';
+import { benchmark as failover } from './failover.mjs';
+import { benchmark as pkg } from './package.mjs';
 import { benchmark as snapshot } from './snapshot.mjs';
 import { waitForQuiet } from './lib/cpu.mjs';
 import { serverNode } from './lib/devserver.mjs';
@@ -24,7 +26,7 @@ import { stopAll } from './lib/proc.mjs';
 import { ensureWrk } from './lib/wrk.mjs';
 
 // bisect (onlyWhenAsked) is a diagnostic, not part of the full run: `--only=bisect` runs it.
-const BENCHMARKS = [read, inproc, acl, cold, storage, edge, auth, cli, audit, etcd, snapshot, bisect];
+const BENCHMARKS = [read, inproc, acl, cold, storage, edge, auth, cli, audit, etcd, failover, pkg, snapshot, bisect];
 
 /**
  * bisect's own options, taken out of argv before lib/options.mjs sees it (that parser knows

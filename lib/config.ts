@@ -26,7 +26,7 @@ import {
   type TlsVersion,
 } from './config-values.js';
 import { formatDuration } from './duration.js';
-import { parseJsonDocument } from './hcl/json.js';
+import { parseJsonDocument, valueDocument } from './hcl/json.js';
 import { HclSyntaxError, parseHcl, type HclAttribute, type HclBlock, type HclBody, type HclValue } from './hcl/parser.js';
 
 export type { LogFormat, LogLevel, TlsVersion };
@@ -97,7 +97,7 @@ const DEFAULT_READ_TIMEOUT_MS = 60_000;
 const JSON_BLOCKS = { listener: 1, storage: 1, backend: 1 };
 
 type Reader = (value: HclValue, fail: Fail) => unknown;
-type SettingKey = Exclude<keyof ServerConfig, 'listeners' | 'storage'>;
+export type SettingKey = Exclude<keyof ServerConfig, 'listeners' | 'storage'>;
 
 interface Located<T> {
   value: T;
@@ -168,6 +168,37 @@ export function parseConfig(text: string, fileName: string): ServerConfig {
   return finish(acc, fileName);
 }
 
+/**
+ * A configuration given as an object in the shape of a JSON config file (an embedder's:
+ * lib/config-document.ts), checked exactly as that file would be. `source` stands for the file
+ * name in errors, which name the key path instead of a line.
+ */
+export function parseConfigObject(value: unknown, source = 'config'): ServerConfig {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ConfigError(`${source}: the configuration must be an object, as a JSON config file holds`);
+  }
+  let body: HclBody;
+  try {
+    body = valueDocument(value, JSON_BLOCKS);
+  } catch (err) {
+    if (!(err instanceof HclSyntaxError)) throw err;
+    throw new ConfigError(`${source}: ${err.reason}`, { file: source });
+  }
+  const acc: Accumulator = { settings: new Map(), listeners: [] };
+  apply(acc, body, source);
+  return finish(acc, source);
+}
+
+/** The file's name for a ServerConfig field (`logLevel` → `log_level`), for messages about it. */
+export function settingName(field: SettingKey): string {
+  return Object.keys(TOP_LEVEL).find((name) => TOP_LEVEL[name]![0] === field) ?? field;
+}
+
+/** The file's name for a ListenerConfig field (`maxRequestSize` → `max_request_size`). */
+export function listenerSettingName(field: keyof ListenerConfig): string {
+  return Object.keys(LISTENER_KEYS).find((name) => LISTENER_KEYS[name]![0] === field) ?? field;
+}
+
 export function loadConfigFiles(paths: string[]): ServerConfig {
   if (paths.length === 0) throw new ConfigError('no configuration file given: pass -config=FILE or -config=DIR');
   const acc: Accumulator = { settings: new Map(), listeners: [] };
@@ -213,9 +244,14 @@ function parseDocument(text: string, file: string): HclBody {
   }
 }
 
+/** `file:line`, or the source alone for a config object, which has no lines (line 0). */
+function at(file: string, line: number): string {
+  return line === 0 ? file : `${file}:${line}`;
+}
+
 function failer(file: string, line: number, key: string): Fail {
   return (reason) => {
-    throw new ConfigError(`${file}:${line}: ${key}: ${reason}`, { file, line, key });
+    throw new ConfigError(`${at(file, line)}: ${key}: ${reason}`, { file, line: line === 0 ? undefined : line, key });
   };
 }
 
@@ -294,7 +330,7 @@ function readStorage(acc: Accumulator, block: HclBlock, file: string): void {
   const prefix = [block.type, ...block.labels].join('.');
   const fail: Fail = failer(file, block.line, prefix);
   if (acc.storage !== undefined) {
-    fail(`storage is already configured at ${acc.storage.file}:${acc.storage.line}; only one storage block is allowed`);
+    fail(`storage is already configured at ${at(acc.storage.file, acc.storage.line)}; only one storage block is allowed`);
   }
   if (block.labels.length !== 1 || block.labels[0] === '') fail(`needs exactly one type label: ${block.type} "TYPE" { ... }`);
   const options = attributesOf(block, file, prefix).map(([{ name, value }, failKey]) => {
@@ -335,7 +371,8 @@ function finish(acc: Accumulator, source: string): ServerConfig {
   return deepFreeze(config);
 }
 
-function deepFreeze<T>(value: T): T {
+/** Configs are shared by reference: frozen, nothing can change one in place. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);

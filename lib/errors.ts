@@ -60,6 +60,8 @@ export const STATUS = {
   ERR_SEALED: 503,
   /** The server is shutting down. */
   ERR_SHUTTING_DOWN: 503,
+  /** A standby server that knows no active server to send the client to (api.md §15). */
+  ERR_NO_ACTIVE_NODE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof STATUS;

@@ -68,5 +68,13 @@ export function createLogger(level: LogLevel = 'info', sink: LogSink = (line) =>
   return logger;
 }
 
-/** Discards everything: for library use and tests that do not look at logs. */
-export const silentLogger: Logger = createLogger('error', () => {});
+/**
+ * Discards everything: for library use and tests that do not look at logs. Shared by every
+ * server given it, so its level stays `error` whatever is assigned (a reload's `log_level`
+ * included): one server's reload must not make another time and build debug lines.
+ */
+export const silentLogger: Logger = Object.defineProperty(createLogger('error', () => {}), 'level', {
+  get: () => 'error',
+  set: () => {},
+  enumerable: true,
+});

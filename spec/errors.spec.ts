@@ -33,6 +33,7 @@ describe('the status table', () => {
     ['ERR_STORAGE', 500],
     ['ERR_SEALED', 503],
     ['ERR_SHUTTING_DOWN', 503],
+    ['ERR_NO_ACTIVE_NODE', 503],
   ];
 
   it.each(TABLE)('%s is %i', (code, status) => {

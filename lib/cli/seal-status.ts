@@ -10,5 +10,6 @@ export function sealStatusTable(status: Record<string, any>): string {
   ];
   if (status.sealed && status.initialized) rows.push(['Unseal Progress', `${status.progress}/${status.t}`]);
   rows.push(['Version', status.version], ['Storage Type', status.storage_type], ['HA Enabled', status.ha_enabled]);
+  if (status.ha_mode !== undefined) rows.push(['HA Mode', status.ha_mode], ['Active Node Address', status.active_node_address || '<none>']);
   return keyValueTable(rows);
 }

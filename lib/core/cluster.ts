@@ -20,13 +20,18 @@ function isClusterInfo(value: unknown): value is ClusterInfo {
   return typeof v === 'object' && v !== null && typeof v.name === 'string' && typeof v.id === 'string';
 }
 
+/** The stored identity, if there is one (a standby reads it and must not write). */
+export async function readClusterInfo(barrier: Storage): Promise<ClusterInfo | undefined> {
+  const stored = await barrier.get(CLUSTER_PATH);
+  if (stored === null) return undefined;
+  const parsed: unknown = JSON.parse(Buffer.from(stored).toString('utf8'));
+  return isClusterInfo(parsed) ? parsed : undefined;
+}
+
 /** Reads the stored identity through the barrier, making and storing it when there is none. */
 export async function loadClusterInfo(barrier: Storage): Promise<ClusterInfo> {
-  const stored = await barrier.get(CLUSTER_PATH);
-  if (stored !== null) {
-    const parsed: unknown = JSON.parse(Buffer.from(stored).toString('utf8'));
-    if (isClusterInfo(parsed)) return parsed;
-  }
+  const stored = await readClusterInfo(barrier);
+  if (stored !== undefined) return stored;
   const info: ClusterInfo = { name: `nomad-cluster-${randomBytes(4).toString('hex')}`, id: randomUUID() };
   await barrier.put(CLUSTER_PATH, Buffer.from(JSON.stringify(info), 'utf8'));
   return info;

@@ -10,9 +10,11 @@ import { createSerialQueue } from '../serial.js';
 import { clearPrefix, createView } from '../storage/view.js';
 import { createWriteGate } from '../storage/write-gate.js';
 import { VERSION } from '../version.js';
-import { loadClusterInfo, type ClusterInfo } from './cluster.js';
+import { loadClusterInfo, readClusterInfo, type ClusterInfo } from './cluster.js';
 import { createExpiration, type LeaseEntry } from './expiration.js';
 import { createFastPath } from './fast-path.js';
+import { startHaRunner, type HaRunner } from './ha.js';
+import { standbyAnswer } from './standby.js';
 import { createMountTable, type MountEntry, type MountKind } from './mounts.js';
 import { createPipeline } from './pipeline.js';
 import { createPolicyStore } from './policies.js';
@@ -33,7 +35,7 @@ import { createTokenBackend } from './token-backend.js';
 import { createTokenManager } from './token-manager.js';
 import { createTokenStore } from './tokens.js';
 
-export type { BackendRegistries, Core, CoreMemory, CoreOptions, CoreServices, InitResult, RateLimitVerdict, SealState, SealStatus } from './services.js';
+export type { BackendRegistries, Core, CoreHaOptions, CoreMemory, CoreOptions, CoreServices, HaStatus, InitResult, RateLimitVerdict, SealState, SealStatus } from './services.js';
 
 /**
  * The core: the seal state machine, and the components that live while unsealed (mount
@@ -72,6 +74,10 @@ export function createCore(options: CoreOptions): Core {
   let sealConfig: SealConfig | null = null;
   let unsealed = false;
   let cluster: ClusterInfo | undefined;
+  // On an HA storage, while unsealed: the active/standby loop (ha.ts).
+  let ha: HaRunner | undefined;
+  /** Unsealed and, on an HA storage, active: what requests need to be served here. */
+  const serving = (): boolean => unsealed && (options.ha === undefined || ha?.isActive() === true);
 
   // The core's own backends, built below once the services they drive exist. The table only
   // instantiates backends when it loads, at unseal, which is after createCore has returned.
@@ -117,7 +123,7 @@ export function createCore(options: CoreOptions): Core {
   });
 
   const audit = createAuditTable(barrier, logger, () => metrics.auditFailures.inc());
-  const rateLimiter = createRateLimiter({ barrier, mounts, isUnsealed: () => unsealed });
+  const rateLimiter = createRateLimiter({ barrier, mounts, isUnsealed: () => serving() });
 
   const rekey = createRekeyer(physical, barrier, (next) => {
     sealConfig = next;
@@ -131,7 +137,7 @@ export function createCore(options: CoreOptions): Core {
     initialized: sealConfig !== null,
     version: VERSION,
     storage_type: options.storageType,
-    ha_enabled: false,
+    ha_enabled: options.ha !== undefined,
   });
 
   /** Everything that must be in memory before requests are served. */
@@ -145,7 +151,8 @@ export function createCore(options: CoreOptions): Core {
     await audit.load();
   };
 
-  const preSeal = (): void => {
+  /** Everything postUnseal loaded goes; the barrier stays as it is (a standby keeps it unsealed). */
+  const teardown = (): void => {
     rekey.cancel();
     audit.unload();
     expiration.stop();
@@ -153,9 +160,29 @@ export function createCore(options: CoreOptions): Core {
     mounts.unload();
     policies.teardown();
     tokens.teardown();
+  };
+
+  const preSeal = (): void => {
+    teardown();
     barrier.seal();
     unsealed = false;
     cluster = undefined;
+  };
+
+  /**
+   * An HA server becomes active: another server may have written anything meanwhile, rotated
+   * the key or rekeyed, so nothing cached or loaded before is trusted.
+   */
+  const activate = async (): Promise<void> => {
+    options.ha!.purgeCache();
+    await barrier.reload();
+    sealConfig = (await readSealConfig(physical)) ?? sealConfig;
+    await postUnseal();
+  };
+
+  const startHa = (haOptions: NonNullable<CoreOptions['ha']>): HaRunner => {
+    const apiAddr = haOptions.apiAddr();
+    return startHaRunner({ lock: haOptions.lock(apiAddr), apiAddr, logger, activate, deactivate: teardown, stepDownMs: haOptions.stepDownMs });
   };
 
   const services: CoreServices = {
@@ -179,6 +206,21 @@ export function createCore(options: CoreOptions): Core {
     },
 
     sealStatus,
+    haEnabled: options.ha !== undefined,
+    ha() {
+      const runner = ha;
+      if (runner === undefined) return undefined;
+      return { active: runner.isActive(), activeSince: runner.activeSince(), leaderAddress: () => runner.leaderAddress(), stepDown: () => runner.stepDown() };
+    },
+    async refreshSealConfig() {
+      if (options.ha === undefined || ha?.isActive() === true) return;
+      try {
+        sealConfig = (await readSealConfig(physical)) ?? sealConfig;
+      } catch (err) {
+        // The storage is unreachable: answer with what is known.
+        logger.warn('could not re-read the seal configuration', { error: err });
+      }
+    },
     cluster() {
       return cluster === undefined ? undefined : { name: config.clusterName || cluster.name, id: cluster.id };
     },
@@ -212,8 +254,10 @@ export function createCore(options: CoreOptions): Core {
 
     unseal(key) {
       return exclusive(async () => {
-        if (sealConfig === null) throw new ApiError('ERR_NOT_INITIALIZED', 'nomad is not initialized');
         if (unsealed) return sealStatus();
+        // Another server on the shared storage may have initialized or rekeyed it.
+        if (options.ha !== undefined && shares.progress === 0) sealConfig = (await readSealConfig(physical)) ?? sealConfig;
+        if (sealConfig === null) throw new ApiError('ERR_NOT_INITIALIZED', 'nomad is not initialized');
         const share = decodeKeyShare(key, sealConfig);
         const master = shares.add(share, sealConfig);
         if (master === null) return sealStatus();
@@ -221,6 +265,15 @@ export function createCore(options: CoreOptions): Core {
           await barrier.unseal(master);
         } finally {
           master.fill(0);
+        }
+        if (options.ha !== undefined) {
+          // Standby until the loop holds the lock; it loads the rest when it does.
+          unsealed = true;
+          // sys/health names the cluster on a standby too; the active server made the identity.
+          cluster = await readClusterInfo(barrier).catch(() => undefined);
+          ha = startHa(options.ha);
+          logger.info('unsealed; standby until this server holds the HA lock');
+          return sealStatus();
         }
         try {
           await postUnseal();
@@ -243,6 +296,10 @@ export function createCore(options: CoreOptions): Core {
     seal() {
       return exclusive(async () => {
         if (!unsealed) return;
+        const runner = ha;
+        ha = undefined;
+        // Deactivates and gives the lock back at once, so a standby takes over without waiting out the TTL.
+        await runner?.stop();
         preSeal();
         logger.info('sealed');
       });
@@ -251,8 +308,12 @@ export function createCore(options: CoreOptions): Core {
     holdStorageWrites: (fn) => gate.hold(fn),
 
     replaceStorage(replace) {
-      return exclusive(() =>
-        gate.hold(
+      return exclusive(async () => {
+        // The HA loop goes first, outside the hold: becoming active writes, and would wait on it.
+        const runner = ha;
+        ha = undefined;
+        await runner?.stop();
+        await gate.hold(
           async (raw) => {
             // Sealed first: nothing is served from, or written to, a half-replaced storage.
             if (unsealed) preSeal();
@@ -266,8 +327,8 @@ export function createCore(options: CoreOptions): Core {
             }
           },
           { replaces: true },
-        ),
-      );
+        );
+      });
     },
 
   };
@@ -275,7 +336,7 @@ export function createCore(options: CoreOptions): Core {
   const sysBackend = createSysBackend(services);
   own.set('secret:system', sysBackend);
   own.set('auth:token', createTokenBackend(services));
-  const isUnsealed = (): boolean => unsealed;
+  const isUnsealed = serving;
   const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed, audit: audit.broker });
   const pipeline = createPipeline({
     config,
@@ -289,6 +350,7 @@ export function createCore(options: CoreOptions): Core {
     isUnsealed,
     audit: audit.broker,
     answerAudited: fastPath.answerAudited,
+    standby: options.ha === undefined ? undefined : (req) => (unsealed && ha !== undefined && !ha.isActive() ? standbyAnswer(ha, req) : undefined),
   });
 
   return {

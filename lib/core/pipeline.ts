@@ -37,6 +37,8 @@ export interface PipelineDeps {
   audit: AuditBroker;
   /** The fast path's answer with the token it went to, for audited reads (audit-trail.ts). */
   answerAudited: QuickAnswer;
+  /** On an HA storage: a standby's answer (307 to the active server, standby.ts), undefined when serving here. */
+  standby?: (req: Request) => Promise<Response> | undefined;
 }
 
 export type Pipeline = (req: Request) => Promise<Response | null>;
@@ -131,15 +133,20 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   return async (request) => {
     const req = listPathOf(request);
-    switch (sealGate(req, deps.isUnsealed())) {
+    const gate = sealGate(req, deps.isUnsealed());
+    switch (gate) {
       case 'always':
         request.routedMount = sysMount;
         request.routedPath = req.path.slice('sys/'.length);
         return await run(deps.sysBackend, req, backendRequestOf(req, 'sys/', req.path.slice('sys/'.length), deps.sysStorage, null));
       case 'noop':
-        return null;
-      case 'sealed':
+      case 'sealed': {
+        // Unsealed but standby: the client is sent to the active server (sys/seal included).
+        const redirect = deps.standby?.(request);
+        if (redirect !== undefined) return await redirect;
+        if (gate === 'noop') return null;
         throw new ApiError('ERR_SEALED', 'nomad is sealed');
+      }
       case 'open':
         break;
     }

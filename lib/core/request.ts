@@ -53,6 +53,8 @@ export interface Request {
   operation: Operation;
   /** The path after `/v1/`, without a leading slash: `secret/foo`. */
   path: string;
+  /** The request target as sent (`/v1/secret/foo?list=true`), for a standby's redirect; absent in-process. */
+  target?: string;
   /** The JSON body (an object), merged with nothing else; `{}` when there was none. */
   data: Record<string, unknown>;
   /** Query parameters other than `help` and `list`. */

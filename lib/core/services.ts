@@ -4,6 +4,7 @@ import type { Barrier } from '../crypto/barrier.js';
 import type { BackendFactory } from '../framework/backend.js';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../metrics/server-metrics.js';
+import type { HaLock } from '../storage/ha.js';
 import type { CacheSize, Storage } from '../storage/storage.js';
 import type { ClusterInfo } from './cluster.js';
 import type { Expiration } from './expiration.js';
@@ -35,6 +36,30 @@ export interface SealStatus {
   ha_enabled: boolean;
 }
 
+/** A server on an HA storage (api.md §15), while unsealed. */
+export interface HaStatus {
+  /** Holds the lock and serves; false: a standby that redirects. */
+  active: boolean;
+  /** When it last became active. */
+  activeSince?: Date;
+  /** The active server's api_addr; null when none holds the lock. */
+  leaderAddress(): Promise<string | null>;
+  /** Gives the lock up for another server to take (sys/step-down); resolves once standby. */
+  stepDown(): Promise<void>;
+}
+
+/** What server.ts gives the core when its storage can elect an active server. */
+export interface CoreHaOptions {
+  /** A fresh lock for one unseal, carrying this server's api_addr as its value. */
+  lock(apiAddr: string): HaLock;
+  /** This server's api_addr (config, else its first listener's URL): where standbys send clients. */
+  apiAddr(): string;
+  /** Empties the storage read cache: another server wrote while this one was standby. */
+  purgeCache(): void;
+  /** How long a server that stepped down leaves the lock to the others (default 10 s). */
+  stepDownMs?: number;
+}
+
 export interface InitResult {
   keys: Buffer[];
   rootToken: string;
@@ -63,6 +88,8 @@ export interface CoreOptions {
   backends: BackendRegistries;
   /** The metrics to record into; default: a fresh set (lib/metrics/server-metrics.ts). */
   metrics?: ServerMetrics;
+  /** Present on an HA storage: after unseal the server is standby until it holds the lock. */
+  ha?: CoreHaOptions;
 }
 
 /** The core's parts and its seal state machine: what the `sys/` backend and the token store are given. */
@@ -87,6 +114,15 @@ export interface CoreServices {
   /** The cluster's name (config `cluster_name` first) and id; undefined while sealed. */
   cluster(): ClusterInfo | undefined;
   sealStatus(): SealStatus;
+  /** Whether the storage elects an active server (api.md §15). */
+  readonly haEnabled: boolean;
+  /** The HA state while unsealed on an HA storage; undefined otherwise. */
+  ha(): HaStatus | undefined;
+  /**
+   * On a shared storage another server may have initialized or rekeyed: re-reads the seal
+   * configuration unless this server is active. A no-op without HA.
+   */
+  refreshSealConfig(): Promise<void>;
   initialize(shares: unknown, threshold: unknown, options?: { rootTokenId?: string }): Promise<InitResult>;
   unseal(key: unknown): Promise<SealStatus>;
   resetUnseal(): SealStatus;

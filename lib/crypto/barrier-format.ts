@@ -1,13 +1,19 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import { randomBytes } from './random.js';
-import type { KeyStatus } from './barrier.js';
 
 /**
  * The barrier's bytes (barrier.ts): an entry is `[term u32 BE][version = 1][12-byte nonce]
  * [ciphertext‖16-byte tag]` with the key path as AAD; the keyring is one such entry at term 0
  * under the master key, its plaintext a list of terms.
  */
+
+export interface KeyStatus {
+  /** The term new writes are encrypted under. */
+  term: number;
+  /** When that term was installed, RFC 3339. */
+  installTime: string;
+}
 
 export const KEY_LEN = 32;
 const NONCE_LEN = 12;

@@ -21,6 +21,9 @@ import {
   type Keyring,
   type TermKey,
 } from './barrier-format.js';
+import type { KeyStatus } from './barrier-format.js';
+
+export type { KeyStatus } from './barrier-format.js';
 
 /**
  * The storage barrier (api.md §7): a Storage that encrypts every entry with AES-256-GCM under
@@ -34,12 +37,6 @@ import {
  * i.e. within noise, and only a Buffer can be zeroed on seal (a KeyObject's copy is out of reach).
  */
 
-export interface KeyStatus {
-  /** The term new writes are encrypted under. */
-  term: number;
-  /** When that term was installed, RFC 3339. */
-  installTime: string;
-}
 
 export interface Barrier extends Storage {
   /** True until `unseal` succeeds, and again after `seal`. */

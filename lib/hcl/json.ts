@@ -32,7 +32,50 @@ const PLAIN_TEXT = /[^"\\\u0000-\u001f]+/y;
  * the key holding its last label (or of the array element). Other keys become attributes.
  */
 export function parseJsonDocument(text: string, blockLabels: Record<string, number>): HclBody {
-  const root = new JsonReader(text).readDocument();
+  return documentOf(new JsonReader(text).readDocument(), blockLabels);
+}
+
+/**
+ * The same document from a value already in memory (an embedder's config object) instead of
+ * text: it goes through the same block expansion, so every later check is the file's own.
+ * Positions are 0 (there are none); errors name the key path instead. A key set to
+ * `undefined` is left out, as JSON.stringify would.
+ */
+export function valueDocument(value: unknown, blockLabels: Record<string, number>): HclBody {
+  return documentOf(nodeOf(value, '', 0), blockLabels);
+}
+
+const NOWHERE: Position = { line: 0, column: 0 };
+
+function nodeOf(value: unknown, path: string, depth: number): JsonNode {
+  const fail = (reason: string): never => {
+    throw new HclSyntaxError(0, 0, path === '' ? reason : `${path}: ${reason}`);
+  };
+  if (depth > MAX_NESTING_DEPTH) fail(`nesting too deep: more than ${MAX_NESTING_DEPTH} levels of objects and arrays`);
+  if (value === null) return fail('null is not supported: leave the key out instead');
+  if (Array.isArray(value)) {
+    return { ...NOWHERE, kind: 'array', items: value.map((item, i) => nodeOf(item, `${path}[${i}]`, depth + 1)) };
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return { ...NOWHERE, kind: 'scalar', value };
+    case 'number':
+      return Number.isFinite(value) ? { ...NOWHERE, kind: 'scalar', value } : fail(`number out of range: ${value}`);
+    case 'object': {
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) fail('expected a plain object, a string, a number or a boolean');
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, child]) => child !== undefined)
+        .map(([key, child]) => ({ key, at: NOWHERE, value: nodeOf(child, path === '' ? key : `${path}.${key}`, depth + 1) }));
+      return { ...NOWHERE, kind: 'object', entries };
+    }
+    default:
+      return fail(`a ${typeof value} is not a configuration value: use a string, a number, a boolean, an object or an array`);
+  }
+}
+
+function documentOf(root: JsonNode, blockLabels: Record<string, number>): HclBody {
   if (root.kind !== 'object') {
     throw new HclSyntaxError(root.line, root.column, 'a JSON document must be an object');
   }

@@ -21,6 +21,10 @@ import { requestFinished } from './request-log.js';
  * help/list flags) and the core's answer into JSON. Nothing here knows about backends.
  */
 
+/**
+ * The limits are read from this object on each request, not copied: a reload (reload.ts)
+ * replaces them in place, and the next request sees the new ones at no extra cost.
+ */
 export interface HandlerOptions {
   core: Core;
   logger: Logger;
@@ -120,11 +124,9 @@ function operationOf(method: string, listed: boolean, query: URLSearchParams | n
 }
 
 export function createRequestHandler(options: HandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { core, logger, maxRequestSize, jsonLimits } = options;
+  const { core, logger } = options;
   // Metrics and the debug line for every answer (request-log.ts).
   const finished = requestFinished(core.metrics, logger);
-  // Most requests are not timed (metrics/clock.ts); with debug lines, which show each one's duration, all are.
-  const timeAll = logger.enabled('debug');
 
   /** `request` is undefined when it failed before it could be parsed. */
   const fail = (res: ServerResponse, err: unknown, requestId: string, request: Request | undefined): void => {
@@ -226,8 +228,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
   return (req, res) => {
     // Behind an answer that closes the connection: never run, never answered (client-error.ts).
     if (arrivedAfterRefusal(req.socket)) return;
-    // Timed: every request with debug lines on, else about one in SAMPLE_MEAN here and every one
-    // that goes on to the pipeline or sends a body (timeFully). metrics/clock.ts says why.
+    // Timed: every request with debug lines on (they show each one's duration), else about one
+    // in SAMPLE_MEAN here and every one that goes on to the pipeline or sends a body
+    // (timeFully); metrics/clock.ts says why. The level is read per request: a reload may change it.
+    const level = logger.level;
+    const timeAll = level === 'debug' || level === 'trace';
     const start = timeAll ? ticks() : sampledTicks();
     const requestId = nextRequestId();
     let request: Request;
@@ -240,6 +245,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     const withBody = hasBody(req);
     if (withBody) timeFully(request);
+    const maxRequestSize = options.maxRequestSize;
     // A raw-body route's body goes on unread, outside max_request_size (raw-body.ts).
     if (withBody) request.rawBody = rawBodyOf(req, request.path);
     if (withBody && request.rawBody === undefined && declaredTooLarge(req, maxRequestSize)) {
@@ -259,7 +265,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
         try {
           // As in Vault, a read's parameters come from the query string, whatever the body says.
           // (A LIST arrives here as GET: its request line was rewritten.)
-          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, jsonLimits);
+          if (WRITE_METHODS.has(req.method ?? '') && request.operation !== 'read' && request.operation !== 'list') request.data = parseJsonObject(body, options.jsonLimits);
         } catch (err) {
           fail(res, err, requestId, request);
           return;
@@ -342,6 +348,7 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       id: requestId,
       operation,
       path,
+      target: url,
       // A read's parameters are its query; a write's come from the body, once read.
       data: operation === 'read' || operation === 'list' ? plainQuery : {},
       query: plainQuery,

@@ -1,3 +1,4 @@
+import type { ListenerConfig } from '../config.js';
 import { ApiError } from '../errors.js';
 
 /**
@@ -18,6 +19,15 @@ export interface JsonLimits {
   maxArrayElements: number;
 }
 
+/** A listener's configured limits, as the scan takes them. */
+export function jsonLimitsOf(listener: ListenerConfig): JsonLimits {
+  return {
+    maxDepth: listener.maxJsonDepth,
+    maxStringLength: listener.maxJsonStringValueLength,
+    maxObjectEntries: listener.maxJsonObjectEntryCount,
+    maxArrayElements: listener.maxJsonArrayElementCount,
+  };
+}
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { SecureVersion } from 'node:tls';
+import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import type { ListenerConfig } from '../config.js';
-import { answerConnect, answerUnknownExpectation, continueInTurn, createClientErrorListener, refuseTruncated } from './client-error.js';
+import { answerConnect, answerUnknownExpectation, continueInTurn, createClientErrorListener, refuseTruncated, type ClientErrorOptions } from './client-error.js';
 import { answerAfterHalfClose } from './takeover.js';
 
 /**
@@ -19,6 +19,13 @@ export interface Listener {
   server: http.Server;
   /** Stops accepting, lets in-flight requests finish, then closes idle keep-alive connections. */
   close(): Promise<void>;
+  /**
+   * For a reload (reload.ts): reads and checks what `config` says of the read timeouts and,
+   * with `tls`, of the certificate, key, client CA and minimum TLS version, and returns what
+   * puts them in force (for new connections; open ones keep their certificate). Throws,
+   * changing nothing, when a file cannot be read or does not fit (a key not the certificate's).
+   */
+  prepareReload(config: ListenerConfig, tls: boolean): () => void;
 }
 
 /** How often a closing listener closes the connections that have gone idle since. */
@@ -46,16 +53,47 @@ export function splitAddress(address: string): { host: string; port: number } {
  * What node would answer by itself (bad framing, LIST, Expect, CONNECT) is ours to answer,
  * in order: client-error.ts.
  */
-function answerForNode(server: http.Server, config: ListenerConfig, handler: http.RequestListener): http.Server {
+function answerForNode(server: http.Server, config: ListenerConfig, handler: http.RequestListener, clientErrors: ClientErrorOptions): http.Server {
   answerAfterHalfClose(server, !config.tlsDisable, refuseTruncated);
-  server.on('clientError', createClientErrorListener(server, { readHeaderTimeoutMs: config.readHeaderTimeoutMs }));
+  server.on('clientError', createClientErrorListener(server, clientErrors));
   server.on('checkContinue', continueInTurn(handler));
   server.on('checkExpectation', answerUnknownExpectation);
   server.on('connect', answerConnect);
   return server;
 }
 
-function createHttpServer(config: ListenerConfig, handler: http.RequestListener): http.Server {
+/** A TLS file's contents; the error names the setting and the path (never the contents). */
+function readTlsFile(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${setting} ${path}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+}
+
+/** What a TLS listener's secure context is made of, files read now. */
+function secureContextOptions(config: ListenerConfig): SecureContextOptions {
+  if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
+  return {
+    cert: readTlsFile('tls_cert_file', config.tlsCertFile),
+    key: readTlsFile('tls_key_file', config.tlsKeyFile),
+    minVersion: TLS_VERSIONS[config.tlsMinVersion],
+    ca: config.tlsClientCaFile ? readTlsFile('tls_client_ca_file', config.tlsClientCaFile) : undefined,
+  };
+}
+
+/** The options checked by building a context from them: OpenSSL's own error (a key that does not match, a file that is no PEM). */
+function checkedContextOptions(config: ListenerConfig): SecureContextOptions {
+  const options = secureContextOptions(config);
+  try {
+    createSecureContext(options);
+  } catch (err) {
+    throw new Error(`tls_cert_file ${config.tlsCertFile} and tls_key_file ${config.tlsKeyFile}: ${(err as Error).message}`);
+  }
+  return options;
+}
+
+function createHttpServer(config: ListenerConfig, handler: http.RequestListener, clientErrors: ClientErrorOptions): http.Server {
   const common = {
     headersTimeout: config.readHeaderTimeoutMs,
     requestTimeout: config.readTimeoutMs,
@@ -63,15 +101,11 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
     // The handler refuses a missing Host itself, in the error envelope (node's 400 has no body).
     requireHostHeader: false,
   };
-  if (config.tlsDisable) return answerForNode(http.createServer(common, handler), config, handler);
-  if (!config.tlsCertFile || !config.tlsKeyFile) throw new Error('tls_cert_file and tls_key_file are required unless tls_disable = true');
+  if (config.tlsDisable) return answerForNode(http.createServer(common, handler), config, handler, clientErrors);
   const server = https.createServer(
     {
       ...common,
-      cert: readFileSync(config.tlsCertFile),
-      key: readFileSync(config.tlsKeyFile),
-      minVersion: TLS_VERSIONS[config.tlsMinVersion],
-      ca: config.tlsClientCaFile ? readFileSync(config.tlsClientCaFile) : undefined,
+      ...secureContextOptions(config),
       requestCert: !config.tlsDisableClientCerts,
       // Verification is the cert auth backend's job unless the operator asks the listener to do it.
       rejectUnauthorized: config.tlsRequireAndVerifyClientCert,
@@ -81,11 +115,13 @@ function createHttpServer(config: ListenerConfig, handler: http.RequestListener)
   // What a connection presented at its handshake is read once per connection (connection.ts),
   // and client-initiated renegotiation (TLS 1.2) is a known denial-of-service lever: refuse it.
   server.on('secureConnection', (socket) => socket.disableRenegotiation());
-  return answerForNode(server, config, handler);
+  return answerForNode(server, config, handler, clientErrors);
 }
 
 export async function startListener(config: ListenerConfig, handler: http.RequestListener): Promise<Listener> {
-  const server = createHttpServer(config, handler);
+  // Read by the clientError listener when it needs it: a reload changes it in place.
+  const clientErrors: ClientErrorOptions = { readHeaderTimeoutMs: config.readHeaderTimeoutMs };
+  const server = createHttpServer(config, handler, clientErrors);
   const { host, port } = splitAddress(config.address);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -110,5 +146,17 @@ export async function startListener(config: ListenerConfig, handler: http.Reques
         });
         server.closeIdleConnections();
       }),
+    prepareReload(next, reloadTls) {
+      const tls = reloadTls && !config.tlsDisable ? checkedContextOptions(next) : undefined;
+      return () => {
+        // New connections get the new context; open ones keep the one they shook hands with.
+        if (tls) (server as https.Server).setSecureContext(tls);
+        // Public settings node reads at its next sweep; the sweep interval itself stays as
+        // started (sweepIntervalMs), so a much shorter limit is kept less tightly until a restart.
+        server.headersTimeout = next.readHeaderTimeoutMs;
+        server.requestTimeout = next.readTimeoutMs;
+        clientErrors.readHeaderTimeoutMs = next.readHeaderTimeoutMs;
+      };
+    },
   };
 }

@@ -52,7 +52,9 @@ interface NodeParser {
   incoming?: IncomingMessage | null;
 }
 
-const { freeParser } = createRequire(import.meta.url)('_http_common') as {
+// In the single executable (a CommonJS bundle, scripts/package.mjs) import.meta.url is empty;
+// any absolute path does to reach a built-in, so the executable's own stands in.
+const { freeParser } = createRequire(import.meta.url || process.execPath)('_http_common') as {
   freeParser(parser: NodeParser, req: IncomingMessage | null, socket: Socket): void;
 };
 

@@ -13,8 +13,8 @@ export interface HaLockOptions {
   holderId: string;
   /** What other servers read from `value()` while this one holds the lock: its `api_addr`. */
   value: string;
-  /** How long the lock outlives a holder that stops renewing it (a crash, a partition). */
-  ttlSeconds: number;
+  /** How long the lock outlives a holder that stops renewing it (a crash, a partition); default: the storage's (etcd: `lock_timeout`). */
+  ttlSeconds?: number;
 }
 
 export interface HeldLock {

@@ -198,7 +198,17 @@ describe('sys/health and sys/leader', () => {
     expect(head.status).toBe(200);
     expect(head.text).toBe('');
     const leader = await server.request('GET', '/v1/sys/leader');
-    expect(sysFields(leader.body)).toEqual({ ha_enabled: false, is_self: false, leader_address: '' });
+    expect(sysFields(leader.body)).toEqual({
+      ha_enabled: false,
+      is_self: false,
+      active_time: '0001-01-01T00:00:00Z',
+      leader_address: '',
+      leader_cluster_address: '',
+      performance_standby: false,
+      performance_standby_last_remote_wal: 0,
+    });
+    // Without HA, stepping down does nothing (as in Vault), and still needs sudo.
+    expect((await server.request('PUT', '/v1/sys/step-down', { token: server.rootToken })).status).toBe(204);
   });
 });
 

@@ -87,7 +87,12 @@ export async function takeSpawnedInternalErrors(): Promise<string[]> {
 }
 
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+  return spawnProgram(process.execPath, [BIN, ...args], { ...process.env, ...env });
+}
+
+/** Spawns any program (the single executable, an installed tarball's bin) with exactly `env`, tracked like spawnCli's. */
+export function spawnProgram(file: string, args: string[], env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(file, args, { env });
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];

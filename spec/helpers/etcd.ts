@@ -53,7 +53,7 @@ const FAST_TIMERS = ['--heartbeat-interval=10', '--election-timeout=100'];
 const MAX_REQUEST_BYTES = '--max-request-bytes=16777216';
 const START_ATTEMPTS = 4;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

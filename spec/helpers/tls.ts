@@ -280,6 +280,19 @@ export function etcdMemberTls(): EtcdMemberTls {
   return cache[MEMBER_CACHE];
 }
 
+const ROTATED_CACHE = Symbol.for('nomad-api.spec.rotatedServerTls');
+type RotatedCached = { [ROTATED_CACHE]?: CertFiles };
+
+/**
+ * A second server certificate for `localhost` and `127.0.0.1`, its own key, signed by `ca`:
+ * what a certificate rotation replaces `server` with (made on first use, next to testTls's).
+ */
+export function rotatedServerTls(): CertFiles {
+  const cache = globalThis as RotatedCached;
+  cache[ROTATED_CACHE] ??= signed(testTls().dir, 'server-rotated', '/CN=localhost', 'ca', 'server_ext', 1002);
+  return cache[ROTATED_CACHE];
+}
+
 /** The test certificates, generated on first use and shared by every spec in this process. */
 export function testTls(): TestTls {
   const cache = globalThis as Cached;

@@ -126,7 +126,8 @@ async function sendRandomJson(fx: Fixture, c: JsonCase, rng: Rng, agent: http.Ag
     const res = await httpRequest(url, { method: c.method, headers: token ? { 'X-Nomad-Token': token } : {}, body, agent, ca: certs.ca.cert });
     const asked = askedStatuses(query);
     const health = c.route.template === '/sys/health';
-    const snapshot = c.route.template === '/sys/storage/snapshot' && res.status === 200;
+    // Its GET answers the snapshot file; ?help=1 (any method) answers the help, in JSON.
+    const snapshot = c.route.template === '/sys/storage/snapshot' && c.method === 'GET' && res.status === 200 && !/(^|&)help=(1|true)(&|$)/.test(query);
     const problems = answerProblems(res, {
       binary: snapshot ? { contentType: 'application/octet-stream', magic: 'NMDSNAP\n' } : undefined,
       allowStatus: (s) => (health && asked.includes(s)) || extraAllowed(s),

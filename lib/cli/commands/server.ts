@@ -1,5 +1,6 @@
 import { ConfigError, defaultConfig, loadConfigFiles, type ServerConfig } from '../../config.js';
 import { createLogger, type LogFormat, type LogLevel } from '../../log.js';
+import { logReloadFailure } from '../../reload.js';
 import { createServer, type MemoryReport, type RunningServer } from '../../server.js';
 import type { Command, CommandIO } from '../command.js';
 import { describeFlags, flagBool, flagString, parseFlags, UsageError, type FlagSpec } from '../flags.js';
@@ -60,9 +61,15 @@ async function run(args: string[], io: CommandIO): Promise<number> {
   const logFormat = flagString(flags, 'log-format');
   if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat)) throw new UsageError(`-log-format must be one of ${LOG_FORMATS.join(', ')}`);
 
+  // The flags win over the files, at startup and at every reload.
+  const withFlags = (config: ServerConfig): ServerConfig => ({
+    ...config,
+    logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
+    logFormat: (logFormat as LogFormat | undefined) ?? config.logFormat,
+  });
   let config: ServerConfig;
   try {
-    config = dev ? devConfig(flagString(flags, 'dev-listen-address'), (logLevel as LogLevel) ?? 'info') : loadConfigFiles(configPaths);
+    config = withFlags(dev ? devConfig(flagString(flags, 'dev-listen-address'), 'info') : loadConfigFiles(configPaths));
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(`Error loading configuration: ${err.message}\n`);
@@ -70,7 +77,7 @@ async function run(args: string[], io: CommandIO): Promise<number> {
     }
     throw err;
   }
-  const logger = createLogger((logLevel as LogLevel | undefined) ?? config.logLevel, undefined, (logFormat as LogFormat | undefined) ?? config.logFormat);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
 
   let server: RunningServer;
   try {
@@ -79,10 +86,31 @@ async function run(args: string[], io: CommandIO): Promise<number> {
     io.stderr(`Error starting the server: ${(err as Error).message}\n`);
     return 1;
   }
-  io.stdout(dev ? devBanner(server) : `==> nomad-api server started on ${server.urls.join(', ')} (sealed until unsealed)\n`);
-  logger.debug('memory report', memoryFields(server.memory()));
   // SIGUSR2: the report on demand, at info, so a running server can be asked what it holds.
   process.on('SIGUSR2', () => logger.info('memory report', memoryFields(server.memory())));
+  // SIGHUP: re-read the -config files and apply what can change while running (lib/reload.ts).
+  process.on('SIGHUP', () => {
+    if (dev) {
+      logger.info('SIGHUP: a dev server has no configuration file: nothing to reload');
+      return;
+    }
+    logger.info('SIGHUP: reloading the configuration', { files: configPaths });
+    let next: ServerConfig;
+    try {
+      next = withFlags(loadConfigFiles(configPaths));
+    } catch (err) {
+      logReloadFailure(logger, err);
+      return;
+    }
+    try {
+      server.reload(next);
+    } catch {
+      // Logged by the reload; the configuration in force stays.
+    }
+  });
+  // Printed once the handlers above are in place: whoever waits for this line may signal at once.
+  io.stdout(dev ? devBanner(server) : `==> nomad-api server started on ${server.urls.join(', ')} (sealed until unsealed)\n`);
+  logger.debug('memory report', memoryFields(server.memory()));
 
   // SIGINT/SIGTERM: stop accepting, finish in-flight requests, seal, exit 0. A second signal forces exit.
   return new Promise<number>((resolve) => {
@@ -116,7 +144,10 @@ export const serverCommand: Command = {
   HCL or JSON files and starts sealed. With -dev, it runs in memory on plain HTTP,
   already initialised and unsealed, and prints the unseal key and root token.
 
-  SIGINT or SIGTERM shuts it down. SIGUSR2 logs a one-line memory report at info:
+  SIGINT or SIGTERM shuts it down. SIGHUP re-reads the -config files and applies
+  the TLS certificate and key, log_level and the listener limits; settings that
+  cannot change while running are logged and left as they are, and a bad file
+  is logged and changes nothing. SIGUSR2 logs a one-line memory report at info:
   what each cache holds against its bound, sizes only.
 
 ${describeFlags(FLAGS)}

@@ -1,4 +1,4 @@
-import { VERSION } from '../../version.js';
+import { COMMIT, VERSION } from '../../version.js';
 import type { Command } from '../command.js';
 import { parseFlags, UsageError } from '../flags.js';
 
@@ -8,7 +8,8 @@ export const commands: Command[] = [
     synopsis: 'Print the version',
     usage: `Usage: nomad-api version
 
-  Prints the version of this program (no server is contacted).
+  Prints the version of this program and the commit it was built from ("unknown"
+  unless it is the single executable built by "npm run package"). No server is contacted.
 
 Example:
   $ nomad-api version
@@ -16,7 +17,7 @@ Example:
     async run(args, io) {
       const flags = parseFlags(args, {});
       if (flags.positional.length > 0) throw new UsageError('version takes no arguments');
-      io.stdout(`nomad-api v${VERSION}\n`);
+      io.stdout(`nomad-api v${VERSION} (commit ${COMMIT})\n`);
       return 0;
     },
   },

@@ -3,6 +3,7 @@ import { defineBackend, type Backend } from '../../framework/backend.js';
 import { buildOpenApi } from '../../framework/openapi.js';
 import { VERSION } from '../../version.js';
 import { auditPaths } from './audit.js';
+import { haPaths } from './ha.js';
 import { keyPaths } from './keys.js';
 import { leasePaths } from './leases.js';
 import { metricsPaths } from './metrics.js';
@@ -24,9 +25,10 @@ encryption key, the mounted secrets engines and auth methods, and introspection.
 It is always mounted at sys/ and cannot be moved.`,
     unauthenticated: ['init', 'seal-status', 'unseal', 'health', 'leader', 'rekey/*'],
     // api.md §9: managing mounts and auth methods, sealing and rotating need sudo.
-    root: ['seal', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*', 'audit', 'audit/*', 'audit-chain/*', 'storage/snapshot', 'storage/snapshot-force'],
+    root: ['seal', 'step-down', 'rotate', 'mounts/*', 'auth/*', 'remount', 'revoke-prefix/*', 'leases/revoke-prefix/*', 'leases/lookup/*', 'raw/*', 'audit', 'audit/*', 'audit-chain/*', 'storage/snapshot', 'storage/snapshot-force'],
     paths: [
       ...sealPaths(core),
+      ...haPaths(core),
       ...keyPaths(core),
       ...mountPaths(core, 'secret'),
       ...mountPaths(core, 'auth'),

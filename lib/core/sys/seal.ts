@@ -3,7 +3,7 @@ import type { CoreServices } from '../services.js';
 import type { PathSpec } from '../../framework/backend.js';
 import { rawBody, sysData } from './respond.js';
 
-/** Init, unseal, seal, health and leader: the routes that answer in every seal state (api.md §6). */
+/** Init, unseal, seal and health: the routes that answer in every seal state (api.md §6); sys/leader is in ha.ts. */
 
 function statusCode(query: Record<string, string>, name: string, fallback: number): number {
   const value = query[name];
@@ -24,7 +24,10 @@ export function sealPaths(core: CoreServices): PathSpec[] {
         secret_threshold: { type: 'int', description: 'How many shares are needed to unseal (at most secret_shares; more than 1 when there are several shares).', required: true },
       },
       operations: {
-        read: async () => sysData({ initialized: core.state() !== 'uninitialized' }),
+        read: async () => {
+          await core.refreshSealConfig();
+          return sysData({ initialized: core.state() !== 'uninitialized' });
+        },
         update: async (_req, fields) => {
           const result = await core.initialize(fields.get('secret_shares'), fields.get('secret_threshold'));
           return sysData({
@@ -42,7 +45,12 @@ These keys are shown once: store them safely.`,
     },
     {
       pattern: 'seal-status',
-      operations: { read: async () => sysData({ ...core.sealStatus() }) },
+      operations: {
+        read: async () => {
+          await core.refreshSealConfig();
+          return sysData({ ...core.sealStatus() });
+        },
+      },
       synopsis: 'Read the seal status and the unseal progress.',
       description: `Answers {"sealed", "t", "n", "progress", "initialized", "version", "storage_type",
 "ha_enabled"}: t is the threshold, n the number of shares, progress the shares given
@@ -104,9 +112,10 @@ answers 400 "unseal failed, invalid key" and resets the progress to 0.`,
           };
           const standbyOk = fields.get('standbyok') === true;
           void fields.get('perfstandbyok'); // checked only: a bad value is a 400
+          await core.refreshSealConfig();
           const state = core.state();
-          // No HA storage yet (api.md §15): a node is never a standby, so standbyok has nothing to relax.
-          const standby = false;
+          const ha = core.ha();
+          const standby = ha !== undefined && !ha.active;
           const cluster = core.cluster();
           const body: Record<string, unknown> = {
             initialized: state !== 'uninitialized',
@@ -139,12 +148,6 @@ standby, 501 when not initialized and 503 when sealed. The query parameters acti
 standbycode, performancestandbycode, sealedcode and uninitcode replace those statuses;
 standbyok (and perfstandbyok) make a standby answer as an active node. HEAD answers the
 same status without a body.`,
-    },
-    {
-      pattern: 'leader',
-      operations: { read: async () => sysData({ ha_enabled: false, is_self: false, leader_address: '' }) },
-      synopsis: 'Read the high-availability status and the current leader.',
-      description: 'Answers {"ha_enabled", "is_self", "leader_address"}.',
     },
   ];
 }

@@ -15,6 +15,7 @@ import type { EtcdClient } from './client.js';
  */
 
 export interface EtcdLockOptions extends HaLockOptions {
+  ttlSeconds: number;
   /** How often a waiting holder looks at the key; 200 ms by default. */
   pollMs?: number;
 }

@@ -6,5 +6,5 @@ import { createEtcdStorage, type EtcdStorage } from './storage.js';
 export async function openEtcdStorage(options: Readonly<Record<string, string>>): Promise<EtcdStorage> {
   const config = parseEtcdOptions(options);
   const client = createEtcdClient({ endpoints: config.endpoints, requestTimeoutMs: config.requestTimeoutMs, tls: config.tls });
-  return createEtcdStorage({ client, prefix: config.prefix, haEnabled: config.haEnabled });
+  return createEtcdStorage({ client, prefix: config.prefix, haEnabled: config.haEnabled, lockTtlSeconds: config.lockTtlSeconds });
 }

@@ -12,13 +12,17 @@ export interface EtcdStorageConfig {
   prefix: string;
   haEnabled: boolean;
   requestTimeoutMs: number;
+  /** How long the HA lock outlives an active server that stopped renewing it (`lock_timeout`). */
+  lockTtlSeconds: number;
   tls: EtcdTls | undefined;
 }
 
-export const ETCD_OPTIONS = ['address', 'path', 'ha_enabled', 'request_timeout', 'tls_ca_file', 'tls_cert_file', 'tls_key_file'];
+export const ETCD_OPTIONS = ['address', 'path', 'ha_enabled', 'request_timeout', 'lock_timeout', 'tls_ca_file', 'tls_cert_file', 'tls_key_file'];
 const DEFAULT_ADDRESS = 'http://127.0.0.1:2379';
 const DEFAULT_PATH = '/nomad-api/';
 const DEFAULT_TIMEOUT_MS = 5000;
+/** Vault's etcd default: a dead active server is replaced within about this long. */
+const DEFAULT_LOCK_TTL_SECONDS = 15;
 
 export function parseEtcdOptions(options: Readonly<Record<string, string>>): EtcdStorageConfig {
   const fail = (message: string): never => {
@@ -44,6 +48,18 @@ export function parseEtcdOptions(options: Readonly<Record<string, string>>): Etc
     }
     if (requestTimeoutMs <= 0) fail('request_timeout must be more than zero');
   }
+  let lockTtlSeconds = DEFAULT_LOCK_TTL_SECONDS;
+  if (options.lock_timeout !== undefined) {
+    let ms = 0;
+    try {
+      ms = parseDurationMillis(options.lock_timeout);
+    } catch {
+      fail(`lock_timeout '${options.lock_timeout}' is not a duration (e.g. "15s")`);
+    }
+    // etcd leases count whole seconds.
+    if (ms < 1000 || ms % 1000 !== 0) fail('lock_timeout must be a whole number of seconds, at least "1s"');
+    lockTtlSeconds = ms / 1000;
+  }
   const read = (name: string): Buffer | undefined => {
     const file = options[name];
     if (file === undefined) return undefined;
@@ -64,6 +80,7 @@ export function parseEtcdOptions(options: Readonly<Record<string, string>>): Etc
     prefix,
     haEnabled: ha === 'true',
     requestTimeoutMs,
+    lockTtlSeconds,
     tls: anyTls ? { ca, cert, key } : undefined,
   };
 }

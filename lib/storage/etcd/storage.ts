@@ -3,6 +3,7 @@ import { checkKey, checkPrefix, type ClosableStorage } from '../storage.js';
 import type { HaLock, HaLockOptions } from '../ha.js';
 import type { EtcdClient } from './client.js';
 import { createEtcdLock } from './lock.js';
+import { createWriteBatcher } from './write-batch.js';
 
 /**
  * The storage contract (lib/storage/storage.ts) on etcd. Each storage key is one etcd key,
@@ -23,6 +24,8 @@ export interface EtcdStorageOptions {
   prefix: string;
   /** Whether this storage offers the HA lock (`ha_enabled`). */
   haEnabled?: boolean;
+  /** The HA lock's TTL when its holder names none; default 15 s. */
+  lockTtlSeconds?: number;
 }
 
 export interface EtcdStorage extends ClosableStorage {
@@ -68,6 +71,7 @@ export function createEtcdStorage(options: EtcdStorageOptions): EtcdStorage {
   const { client, prefix } = options;
   const full = (key: string): string => b64(prefix + key);
   let closed = false;
+  const writes = createWriteBatcher(client);
   // Writes to one key leave in call order, one at a time: concurrent requests on different
   // sockets could otherwise reach etcd in any order, and an earlier put would win.
   const writeTails = new Map<string, Promise<unknown>>();
@@ -96,7 +100,9 @@ export function createEtcdStorage(options: EtcdStorageOptions): EtcdStorage {
     client,
     prefix,
     haEnabled,
-    ...(haEnabled ? { haLock: (lockOptions: HaLockOptions) => createEtcdLock(client, haLockKey(prefix), lockOptions) } : {}),
+    ...(haEnabled
+      ? { haLock: (lockOptions: HaLockOptions) => createEtcdLock(client, haLockKey(prefix), { ...lockOptions, ttlSeconds: lockOptions.ttlSeconds ?? options.lockTtlSeconds ?? 15 }) }
+      : {}),
     async get(key) {
       checkKey(key);
       return run('get', async () => {
@@ -110,11 +116,11 @@ export function createEtcdStorage(options: EtcdStorageOptions): EtcdStorage {
     async put(key, value) {
       checkKey(key);
       const encoded = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
-      await inKeyOrder(key, () => run('put', () => client.call('kv/put', { key: full(key), value: encoded })));
+      await inKeyOrder(key, () => run('put', () => writes.put(full(key), encoded)));
     },
     async delete(key) {
       checkKey(key);
-      await inKeyOrder(key, () => run('delete', () => client.call('kv/deleterange', { key: full(key) })));
+      await inKeyOrder(key, () => run('delete', () => writes.delete(full(key))));
     },
     async list(listPrefix) {
       checkPrefix(listPrefix);
