@@ -3,6 +3,7 @@ import type { StorageConfig } from '../../lib/config.js';
 import { decodeSnapshot } from '../../lib/storage/snapshot-format.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { createGatedStorage } from '../helpers/gated-storage.js';
+import { createStorage } from '../../lib/storage/registry.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { tempDir } from '../storage/temp.js';
 
@@ -47,6 +48,14 @@ async function serverOn(kind: Kind, extra: { shares?: number; threshold?: number
   });
   cleanups.push(() => server.close());
   return server;
+}
+
+async function until(probe: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** `count` requests, `width` at a time. */
@@ -190,6 +199,22 @@ describe('storage snapshots: access and keys', () => {
     const entries = decodeSnapshot(await snapshot(server)).entries.length;
     expect(entries).toBeGreaterThan(before + 20);
     expect(server.server.memory().caches['storage cache']!.entries).toBe(before);
+  });
+
+  it('on an HA etcd storage, the active server restores, seals, and is active again after unseal', async () => {
+    const storage = await createStorage('etcd', { address: etcd!.address, path: `/snapshot-ha-${process.pid}-${++run}/`, ha_enabled: 'true', lock_timeout: '2s' });
+    const server = await startTestServer({ storage });
+    cleanups.push(() => server.close());
+    const leader = async (): Promise<boolean> => (await server.request('GET', '/v1/sys/leader')).body.is_self === true;
+    await until(leader);
+    await server.request('PUT', '/v1/secret/ha', { token: server.rootToken, body: { value: 'saved' } });
+    const saved = await snapshot(server);
+    await server.request('PUT', '/v1/secret/ha', { token: server.rootToken, body: { value: 'changed' } });
+    expect((await restore(server, saved)).status).toBe(204);
+    expect((await server.request('GET', '/v1/sys/seal-status')).body.sealed).toBe(true);
+    await server.unseal();
+    await until(leader);
+    expect(await readValue(server, 'secret/ha')).toEqual({ status: 200, value: 'saved' });
   });
 
   it('a snapshot waits for a write in flight, and has it', async () => {
