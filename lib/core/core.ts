@@ -309,25 +309,30 @@ export function createCore(options: CoreOptions): Core {
 
     replaceStorage(replace) {
       return exclusive(async () => {
-        // The HA loop goes first, outside the hold: becoming active writes, and would wait on it.
+        // On an HA storage the lock stays held until the storage is replaced, so no standby
+        // takes over a half-replaced storage; the loop stops after the hold, not in it
+        // (stopping waits for the loop, and an activation in progress would write).
         const runner = ha;
         ha = undefined;
-        await runner?.stop();
-        await gate.hold(
-          async (raw) => {
-            // Sealed first: nothing is served from, or written to, a half-replaced storage.
-            if (unsealed) preSeal();
-            shares.reset();
-            logger.info('sealed', { reason: 'storage snapshot restore' });
-            try {
-              await replace(raw);
-            } finally {
-              // The snapshot's seal configuration, or (a failed restore) whatever is there now.
-              sealConfig = await readSealConfig(raw).catch(() => sealConfig);
-            }
-          },
-          { replaces: true },
-        );
+        try {
+          await gate.hold(
+            async (raw) => {
+              // Sealed first: nothing is served from, or written to, a half-replaced storage.
+              if (unsealed) preSeal();
+              shares.reset();
+              logger.info('sealed', { reason: 'storage snapshot restore' });
+              try {
+                await replace(raw);
+              } finally {
+                // The snapshot's seal configuration, or (a failed restore) whatever is there now.
+                sealConfig = await readSealConfig(raw).catch(() => sealConfig);
+              }
+            },
+            { replaces: true },
+          );
+        } finally {
+          await runner?.stop();
+        }
       });
     },
 

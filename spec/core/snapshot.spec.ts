@@ -217,6 +217,35 @@ describe('storage snapshots: access and keys', () => {
     expect(await readValue(server, 'secret/ha')).toEqual({ status: 200, value: 'saved' });
   });
 
+  it('on HA, the active server keeps the lock through the restore; then a standby takes over the restored storage', async () => {
+    const prefix = `/snapshot-ha-pair-${process.pid}-${++run}/`;
+    const open = async (): Promise<TestServer> => {
+      const storage = await createStorage('etcd', { address: etcd!.address, path: prefix, ha_enabled: 'true', lock_timeout: '2s' });
+      const server = await startTestServer({ storage, uninitialized: true });
+      cleanups.push(() => server.close());
+      return server;
+    };
+    const active = await open();
+    const standby = await open();
+    const init = await active.request('PUT', '/v1/sys/init', { body: { secret_shares: 1, secret_threshold: 1 } });
+    for (const s of [active, standby]) {
+      s.rootToken = init.body.root_token;
+      s.keys = init.body.keys;
+    }
+    const isActive = async (s: TestServer): Promise<boolean> => (await s.request('GET', '/v1/sys/leader')).body.is_self === true;
+    await active.unseal();
+    await until(() => isActive(active));
+    await standby.unseal();
+    await active.request('PUT', '/v1/secret/pair', { token: active.rootToken, body: { value: 'saved' } });
+    const saved = await snapshot(active);
+    await active.request('PUT', '/v1/secret/pair', { token: active.rootToken, body: { value: 'changed' } });
+    expect((await restore(active, saved)).status).toBe(204);
+    await until(() => isActive(standby));
+    expect(await readValue(standby, 'secret/pair')).toEqual({ status: 200, value: 'saved' });
+    await active.unseal();
+    expect(await isActive(active)).toBe(false);
+  });
+
   it('a snapshot waits for a write in flight, and has it', async () => {
     const gated = createGatedStorage();
     const server = await startTestServer({ storage: gated.storage });
