@@ -66,6 +66,11 @@ export interface EntryHashes {
   value: Hash;
   token: Hash;
   accessor: Hash;
+  /**
+   * The device's `auth` member text by caller (callerOf keeps one object per token entry):
+   * a client reading again and again is written the same member, made once.
+   */
+  authTexts?: WeakMap<CallerAuth, { clientToken: string; ttl: number; text: string }>;
 }
 
 /**
@@ -77,31 +82,34 @@ export function formatSections(input: AuditInput, hashes: EntryHashes, options: 
   const token = (value: string): string => (raw || value === '' ? value : hashes.token(value));
   const { request, caller } = input;
   const expire = input.tokenExpireTime ?? 0;
-  const auth =
-    caller === null
-      ? null
-      : {
-          client_token: token(request.clientToken),
-          accessor: raw || !options.hmacAccessor || caller.accessor === '' ? caller.accessor : hashes.accessor(caller.accessor),
-          display_name: caller.displayName,
-          policies: caller.policies,
-          metadata: caller.metadata,
-          token_ttl: expire === 0 ? 0 : Math.max(0, Math.round((expire - Date.now()) / 1000)),
-        };
+  let auth = 'null';
+  if (caller !== null) {
+    const ttl = expire === 0 ? 0 : Math.max(0, Math.round((expire - Date.now()) / 1000));
+    const known = hashes.authTexts?.get(caller);
+    if (known !== undefined && known.clientToken === request.clientToken && known.ttl === ttl) auth = known.text;
+    else {
+      auth = JSON.stringify({
+        client_token: token(request.clientToken),
+        accessor: raw || !options.hmacAccessor || caller.accessor === '' ? caller.accessor : hashes.accessor(caller.accessor),
+        display_name: caller.displayName,
+        policies: caller.policies,
+        metadata: caller.metadata,
+        token_ttl: ttl,
+      });
+      hashes.authTexts?.set(caller, { clientToken: request.clientToken, ttl, text: auth });
+    }
+  }
   const match = raw ? null : TOKEN_IN_PATH.exec(request.path);
-  const json = JSON.stringify({
-    auth,
-    request: {
-      id: request.id,
-      operation: request.operation,
-      mount_point: input.mountPoint ?? '',
-      client_token: caller === null ? '' : token(request.clientToken),
-      path: match ? match[1]! + hashes.value(match[2]!) : request.path,
-      data: raw ? request.data : hashStrings(request.data, hashes.value),
-      remote_address: request.remoteAddress,
-    },
+  const requestMember = JSON.stringify({
+    id: request.id,
+    operation: request.operation,
+    mount_point: input.mountPoint ?? '',
+    client_token: caller === null ? '' : token(request.clientToken),
+    path: match ? match[1]! + hashes.value(match[2]!) : request.path,
+    data: raw ? request.data : hashStrings(request.data, hashes.value),
+    remote_address: request.remoteAddress,
   });
-  return json.slice(1, -1);
+  return `"auth":${auth},"request":${requestMember}`;
 }
 
 let clockMs = 0;
@@ -128,8 +136,10 @@ export function formatEntry(
   if (type === 'response') {
     const raw = options.logRaw;
     const response = input.response;
+    // Most answers (every read) carry neither a token nor a lease: their tail is constant text.
+    const plain = response !== undefined && response !== null && response.auth === undefined && !response.secret?.leaseId;
     const rest =
-      response === undefined || response === null
+      response === undefined || response === null || plain
         ? null
         : {
             auth:
@@ -146,7 +156,8 @@ export function formatEntry(
             secret: response.secret?.leaseId ? { lease_id: response.secret.leaseId } : null,
           };
     // `data` first, as its own text (see dataText), then the rest of the block.
-    text += rest === null ? ',"response":null' : `,"response":{"data":${dataText(response!, raw, hashes.value)},${JSON.stringify(rest).slice(1)}`;
+    if (plain) text += `,"response":{"data":${dataText(response, raw, hashes.value)},"auth":null,"secret":null}`;
+    else text += rest === null ? ',"response":null' : `,"response":{"data":${dataText(response!, raw, hashes.value)},${JSON.stringify(rest).slice(1)}`;
   }
   return input.error === undefined ? `${text},"error":""}` : `${text},"error":${JSON.stringify(errorText(input.error))}}`;
 }

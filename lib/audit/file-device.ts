@@ -80,7 +80,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 export function createFileDevice(config: DeviceConfig): AuditDevice {
-  const hashes = { value: createValueHash(config.salt), token: createHash(config.salt), accessor: createHash(config.salt) };
+  const hashes = { value: createValueHash(config.salt), token: createHash(config.salt), accessor: createHash(config.salt), authTexts: new WeakMap() };
   const toStdout = config.filePath === 'stdout';
   let head: ChainHead = GENESIS;
   let handle: FileHandle | null = null;
