@@ -1,5 +1,3 @@
-import { openEtcdStorage } from './etcd/open.js';
-import { ETCD_OPTIONS } from './etcd/options.js';
 import { openFileStorage } from './file.js';
 import { createInmemStorage } from './inmem.js';
 import type { ClosableStorage } from './storage.js';
@@ -29,6 +27,9 @@ export const storageBackends: Record<string, StorageFactory> = {
     return openFileStorage(options.path);
   },
   etcd: async (options) => {
+    // Loaded when configured: the etcd client, lock and batcher are six modules a server on
+    // file or inmem storage would otherwise compile at every start.
+    const [{ ETCD_OPTIONS }, { openEtcdStorage }] = await Promise.all([import('./etcd/options.js'), import('./etcd/open.js')]);
     onlyOptions('etcd', options, ETCD_OPTIONS);
     return openEtcdStorage(options);
   },

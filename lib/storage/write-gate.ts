@@ -45,9 +45,17 @@ export function createWriteGate(inner: ClosableStorage): WriteGate {
     try {
       pending = run();
     } catch (err) {
-      pending = Promise.reject(err);
+      settled();
+      return Promise.reject(err);
     }
-    return pending.finally(settled);
+    // then(ok, fail) rather than finally(): one promise instead of three, on every write.
+    return pending.then(
+      () => settled(),
+      (err: unknown) => {
+        settled();
+        throw err;
+      },
+    );
   };
 
   const waitThenStart = async (run: () => Promise<void>): Promise<void> => {
@@ -61,7 +69,7 @@ export function createWriteGate(inner: ClosableStorage): WriteGate {
     return start(run);
   };
 
-  // The common case (gate open) costs one counter and one finally, no extra await.
+  // The common case (gate open) costs one counter and one then, no extra await.
   const gated = (run: () => Promise<void>): Promise<void> => (held === null ? start(run) : waitThenStart(run));
 
   const storage: ClosableStorage = Object.assign(Object.create(inner) as ClosableStorage, {

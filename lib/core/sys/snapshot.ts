@@ -1,8 +1,7 @@
 import { ApiError } from '../../errors.js';
 import { KEYRING_PATH } from '../../crypto/barrier.js';
 import type { PathSpec } from '../../framework/backend.js';
-import { decodeSnapshot, encodeSnapshot, snapshotSize, SNAPSHOT_CONTENT_TYPE, type SnapshotEntry } from '../../storage/snapshot-format.js';
-import { readAllEntries, replaceAllEntries } from '../../storage/snapshot.js';
+import type { SnapshotEntry } from '../../storage/snapshot-format.js';
 import type { Response } from '../request.js';
 import { SEAL_CONFIG_KEY, validateSealConfig } from '../seal.js';
 import type { CoreServices } from '../services.js';
@@ -48,12 +47,17 @@ function fileName(at: number): string {
   return `nomad-api-${new Date(at).toISOString().replace(/[-:]|\.\d+/g, '')}.snap`;
 }
 
+// Loaded on first use: a server that never takes a snapshot does not pay for them at start-up.
+const snapshotFormat = () => import('../../storage/snapshot-format.js');
+const snapshotStore = () => import('../../storage/snapshot.js');
+
 export function snapshotPaths(core: CoreServices): PathSpec[] {
   return [
     {
       pattern: 'storage/snapshot',
       operations: {
         read: async (): Promise<Response> => {
+          const [{ encodeSnapshot, snapshotSize, SNAPSHOT_CONTENT_TYPE }, { readAllEntries }] = await Promise.all([snapshotFormat(), snapshotStore()]);
           const entries = await core.holdStorageWrites((physical) => readAllEntries(physical));
           const createdAt = Date.now();
           return {
@@ -76,6 +80,7 @@ in time. Needs root or sudo. Restore it with sys/storage/snapshot-force.`,
           if (req.rawBody === undefined) {
             throw new ApiError('ERR_INVALID_REQUEST', 'the body must be a snapshot sent as Content-Type: application/octet-stream');
           }
+          const [{ decodeSnapshot }, { replaceAllEntries }] = await Promise.all([snapshotFormat(), snapshotStore()]);
           const { entries } = decodeSnapshot(await req.rawBody.read(SNAPSHOT_MAX_BYTES));
           checkRestorable(entries);
           let stats = { written: 0, deleted: 0 };
