@@ -7,6 +7,7 @@ import { haLockKey } from '../../lib/storage/etcd/storage.js';
 import { createStorage } from '../../lib/storage/registry.js';
 import { startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { runCli } from '../helpers/cli.js';
+import { connectRaw, rawRequest } from '../helpers/raw-http.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -103,6 +104,29 @@ describe('two servers on one etcd', () => {
       expect(res.status, `${method} ${path}`).toBe(307);
       expect(res.headers.location).toBe(`${active.url}${path}`);
     }
+  });
+
+  it('redirects hostile targets as they came, one answer per pipelined request, and never crashes', async () => {
+    const { active, standby, root } = await pair();
+    const conn = await connectRaw(standby.url);
+    try {
+      const targets = ['/v1/secret/a%0d%0aSet-Cookie:%20x=1', 'http://evil.example/v1/secret/b?x=%22', '/v1/secret/c?list=true&help=0'];
+      const body = '{"a":"1"}';
+      // Pipelined, and ended by a request line with raw non-ASCII bytes, which HTTP refuses.
+      const bad = rawRequest('PUT', '/v1/secret/caf\xe9\xff', { 'X-Nomad-Token': root }, body);
+      await conn.write(Buffer.concat([...targets.map((t) => rawRequest('PUT', t, { 'X-Nomad-Token': root, 'Content-Type': 'application/json' }, body)), bad]));
+      const seen = await conn.untilClosed();
+      expect(seen.map((r) => r.status)).toEqual([307, 307, 307, 400]);
+      // Percent-encoding stays encoded: nothing the client sent becomes a header of ours.
+      expect(seen[0]!.headers.location).toBe(`${active.url}/v1/secret/a%0d%0aSet-Cookie:%20x=1`);
+      expect(seen[0]!.headers['set-cookie']).toBeUndefined();
+      // The absolute form's authority is not ours to repeat: the active server's address is.
+      expect(seen[1]!.headers.location).toBe(`${active.url}/v1/secret/b?x=%22`);
+      expect(seen[2]!.headers.location).toBe(`${active.url}/v1/secret/c?list=true&help=0`);
+    } finally {
+      conn.close();
+    }
+    expect((await standby.request('GET', '/v1/sys/health')).status).toBe(429);
   });
 
   it('the API client follows the redirect: writes through either server read back through both', async () => {
