@@ -29,6 +29,8 @@ export interface DeviceConfig extends FormatOptions {
   writeTimeoutMs: number;
   salt: Uint8Array;
   chainKey: Uint8Array;
+  /** Where the chain stands when the device starts: its last line before a seal (table.ts); a file with lines overrides it. */
+  startHead?: ChainHead;
 }
 
 export interface AuditDevice {
@@ -82,7 +84,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export function createFileDevice(config: DeviceConfig): AuditDevice {
   const hashes = { value: createValueHash(config.salt), token: createHash(config.salt), accessor: createHash(config.salt), authTexts: new WeakMap() };
   const toStdout = config.filePath === 'stdout';
-  let head: ChainHead = GENESIS;
+  let head: ChainHead = config.startHead ?? GENESIS;
   let handle: FileHandle | null = null;
   let identity = '';
   let checkedAt = 0;

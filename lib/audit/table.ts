@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import { createSerialQueue } from '../serial.js';
 import type { Storage } from '../storage/storage.js';
 import { createAuditBroker, type AuditBroker } from './broker.js';
+import type { ChainHead } from './chain.js';
 import { createFileDevice, type AuditDevice } from './file-device.js';
 import { parseFileOptions, targetOf, writeTimeoutMillis, type FileOptions } from './options.js';
 
@@ -25,6 +26,11 @@ export interface AuditEntry {
   salt: string;
   /** Hex: the key of the line chain (chain.ts), exported to root for offline verification. */
   chainKey: string;
+  /**
+   * The device's last line when the server last sealed (or stopped): a file rotated while the
+   * server was down then starts with a link to it, as one rotated while running does.
+   */
+  head?: ChainHead;
 }
 
 export interface EnableRequest {
@@ -40,6 +46,8 @@ export interface AuditTable {
   enable(path: string, request: EnableRequest): Promise<void>;
   disable(path: string): Promise<void>;
   load(): Promise<void>;
+  /** Saves each device's chain head with its entry: call before sealing (see AuditEntry.head). */
+  saveHeads(): Promise<void>;
   unload(): void;
 }
 
@@ -60,6 +68,7 @@ function deviceOf(entry: AuditEntry): AuditDevice {
     writeTimeoutMs: writeTimeoutMillis(entry.options),
     salt: Buffer.from(entry.salt, 'hex'),
     chainKey: Buffer.from(entry.chainKey, 'hex'),
+    startHead: entry.head,
   });
 }
 
@@ -143,6 +152,23 @@ export function createAuditTable(barrier: Storage, logger: Logger, onFailure?: (
           await device.open().catch((err: unknown) => logger.error('audit device cannot open its file', { path: entry.path, error: (err as Error).message }));
           broker.add(device);
         }
+      });
+    },
+
+    saveHeads() {
+      return serial(async () => {
+        let changed = false;
+        const next = new Map(table);
+        for (const device of broker.devices()) {
+          const entry = next.get(device.config.path);
+          const head = device.head();
+          if (entry === undefined || head.seq === 0 || (entry.head?.seq === head.seq && entry.head.chain === head.chain)) continue;
+          next.set(entry.path, { ...entry, head: { seq: head.seq, chain: head.chain } });
+          changed = true;
+        }
+        if (!changed) return;
+        await save(next);
+        table = next;
       });
     },
 

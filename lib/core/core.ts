@@ -296,6 +296,9 @@ export function createCore(options: CoreOptions): Core {
     seal() {
       return exclusive(async () => {
         if (!unsealed) return;
+        // While the devices are loaded and the barrier open: the next start links a file rotated
+        // meanwhile to where this one ended (a standby has no devices loaded: nothing to save).
+        await audit.saveHeads().catch((err: unknown) => logger.error('could not save the audit chain heads', { error: err }));
         const runner = ha;
         ha = undefined;
         // Deactivates and gives the lock back at once, so a standby takes over without waiting out the TTL.
