@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import nodeVault from 'node-vault';
 import { createClient } from '../../lib/client/index.js';
 import { createEtcdClient } from '../../lib/storage/etcd/client.js';
 import { createEtcdLock } from '../../lib/storage/etcd/lock.js';
@@ -139,6 +140,20 @@ describe('two servers on one etcd', () => {
     expect(await viaStandby.kv.read('secret/through-active')).toEqual({ value: 'a' });
     // sys/leader is answered by the standby itself: it names the active server.
     expect(await viaStandby.sys.leader()).toMatchObject({ is_self: false, leader_address: active.url });
+  });
+
+  it('node-vault, unmodified, works through a standby: it follows the 307 with method and body', async () => {
+    const { active, standby, root } = await pair();
+    const vault = nodeVault({ endpoint: standby.url, apiVersion: 'v1', token: root });
+    await vault.write('secret/through-node-vault', { value: 'nv' });
+    expect((await vault.read('secret/through-node-vault')).data).toEqual({ value: 'nv' });
+    expect((await vault.list('secret/')).data.keys).toContain('through-node-vault');
+    await vault.delete('secret/through-node-vault');
+    expect((await active.request('GET', '/v1/secret/through-node-vault', { token: root })).status).toBe(404);
+    // The local routes answer for the standby itself.
+    expect((await vault.status()).sealed).toBe(false);
+    // node-vault takes sys/health's 429 as the answer it is (a standby), as for Vault.
+    expect(await vault.health()).toMatchObject({ standby: true, sealed: false });
   });
 
   it('sys/step-down (root) hands over: the standby becomes active and sees what the other made', async () => {
