@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defaultConfig, parseConfig, parseConfigObject } from '../lib/config.js';
+import { defaultConfig, parseConfig, parseConfigObject } from '../lib/config.js';
+import { configError } from './helpers/config-error.js';
 import { isServerConfig, resolveConfig, type ConfigDocument } from '../lib/config-document.js';
 
 /** A config object (embedding) is checked as the same JSON file would be: same result, same errors. */
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('no ConfigError thrown');
-}
 
 /** The message without line numbers, which an object has none of: `c.json:3: key: reason` and `c.json: key: reason` both give `key: reason`. */
 function withoutLocation(message: string): string {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it, expect } from 'vitest';
-import { ConfigError, defaultConfig, loadConfigFiles, parseConfig, type ListenerConfig, type ServerConfig } from '../lib/config.js';
+import { defaultConfig, loadConfigFiles, parseConfig, type ListenerConfig, type ServerConfig } from '../lib/config.js';
+import { configError } from './helpers/config-error.js';
 
 const EXAMPLE_HCL = `listener "tcp" {
   address         = "127.0.0.1:8200"
@@ -42,16 +43,6 @@ const LISTENER_DEFAULTS: ListenerConfig = {
   maxJsonObjectEntryCount: 10_000,
   maxJsonArrayElementCount: 10_000,
 };
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('no ConfigError thrown');
-}
 
 function isDeepFrozen(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return true;
