@@ -1,6 +1,6 @@
-import { constants, write as fsWrite } from 'node:fs';
+import { constants, write as fsWrite, writeSync as fsWriteSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { GENESIS, headOfLine, linkLine, sealLine, type ChainHead } from './chain.js';
+import { GENESIS, headOfLine, linkLine, sealWrite, type ChainHead } from './chain.js';
 import { formatEntry, formatSections, type AuditInput, type FormatOptions } from './entry.js';
 import { createHash, createValueHash, type Hash } from './hash.js';
 import { readTail } from './last-line.js';
@@ -29,6 +29,8 @@ export interface DeviceConfig extends FormatOptions {
   writeTimeoutMs: number;
   salt: Uint8Array;
   chainKey: Uint8Array;
+  /** A chain value on every line (option `chain = "line"`), not once per write (chain.ts). */
+  chainPerLine: boolean;
   /** Where the chain stands when the device starts: its last line before a seal (table.ts); a file with lines overrides it. */
   startHead?: ChainHead;
 }
@@ -94,6 +96,8 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
   /** The records of the write under way, oldest first (all older than every pending one). */
   let inflight: Pending[] = [];
   let writing = false;
+  /** The open target is a regular file: see writeFileSync. */
+  let syncWrites = false;
   let watchdog: NodeJS.Timeout | undefined;
   const sections = new WeakMap<object, string>();
 
@@ -114,6 +118,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     const old = handle;
     handle = null;
     identity = '';
+    syncWrites = false;
     await old?.close().catch(() => undefined);
     if (now?.isDirectory()) throw new AuditWriteError(`${config.filePath} is a directory`);
     if (now?.isFIFO()) {
@@ -130,6 +135,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       const tail = info.isFile() && info.size > 0 ? await readTail(config.filePath, info.size) : null;
       handle = next;
       identity = `${info.dev}:${info.ino}`;
+      syncWrites = info.isFile();
       if (tail !== null) {
         // A file with lines in it: the chain goes on from its last complete line. A line torn
         // by a crash is ended, so the next line stands on its own (verify names the torn one).
@@ -147,15 +153,30 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
   const writeLink = (): string => {
     const sealed = linkLine(config.chainKey, head);
     head = sealed.head;
-    return `${sealed.line}\n`;
+    return sealed.text;
   };
 
-  const writeText = async (text: string): Promise<void> => {
+  /** Whether the open target may be written without checking its path first. */
+  const targetChecked = (): boolean => (toStdout ? started : handle !== null && Date.now() - checkedAt < PATH_CHECK_MS);
+
+  /**
+   * A regular file is written synchronously: an append lands in the page cache, and a write
+   * on the thread pool costs more in hand-offs and wake-ups than the copy itself. Pipes,
+   * terminals and stdout can block for good, so they take writeText, under the watchdog.
+   */
+  const writeFileSync = (text: string | Buffer): void => {
+    const buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+    const fd = handle!.fd;
+    let offset = 0;
+    while (offset < buffer.length) offset += fsWriteSync(fd, buffer, offset);
+  };
+
+  const writeText = async (text: string | Buffer): Promise<void> => {
     if (toStdout) {
       await new Promise<void>((resolve, reject) => process.stdout.write(text, (err) => (err ? reject(err) : resolve())));
       return;
     }
-    let buffer = Buffer.from(text, 'utf8');
+    let buffer = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     const fd = handle!.fd;
     while (buffer.length > 0) {
       // The callback form: one thread-pool trip without the promise API's extra turns.
@@ -196,21 +217,30 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
   const flush = async (): Promise<void> => {
     if (writing || pending.length === 0) return;
     writing = true;
-    // A record that timed out while it waited is not written: it never takes a seq.
-    const batch = pending.filter((item) => !item.settled);
+    let batch = pending;
     pending = [];
     inflight = batch;
     const before = head;
     try {
-      let text = await ensureTarget();
-      for (const item of batch) {
-        for (const body of typeof item.body === 'string' ? [item.body] : item.body) {
-          const sealed = sealLine(config.chainKey, head, body);
-          head = sealed.head;
-          text += `${sealed.line}\n`;
+      // The path is checked (a thread-pool round trip) at most every PATH_CHECK_MS.
+      const prefix = targetChecked() ? '' : await ensureTarget();
+      // A record that timed out while it waited is not written: it never takes a seq.
+      batch = batch.filter((item) => !item.settled);
+      let bytes: string | Buffer = prefix;
+      if (batch.length > 0) {
+        const bodies: string[] = [];
+        for (const item of batch) {
+          if (typeof item.body === 'string') bodies.push(item.body);
+          else bodies.push(item.body[0], item.body[1]);
         }
+        const sealed = sealWrite(config.chainKey, head, bodies, config.chainPerLine, prefix);
+        head = sealed.head;
+        bytes = sealed.bytes;
       }
-      if (batch.length > 0) await writeText(text);
+      if (bytes.length > 0) {
+        if (syncWrites) writeFileSync(bytes);
+        else await writeText(bytes);
+      }
       for (const item of batch) settle(item);
     } catch (err) {
       head = before;
@@ -218,14 +248,31 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
       const old = handle;
       handle = null;
       identity = '';
+      syncWrites = false;
       void old?.close().catch(() => undefined);
       const failure = err instanceof Error ? err : new Error(String(err));
       for (const item of batch) settle(item, failure);
     } finally {
       inflight = [];
       writing = false;
-      if (pending.length > 0 && !closed) void flush();
+      if (pending.length > 0 && !closed) schedule();
     }
+  };
+
+  /**
+   * Records wait for the end of the event-loop turn (setImmediate), so every request parsed
+   * in one turn goes out in one write under one chain value: under load a write carries tens
+   * of lines, and the HMAC, the write and its wake-ups are paid once for all of them.
+   */
+  let scheduled = false;
+  const runFlush = (): void => {
+    scheduled = false;
+    void flush();
+  };
+  const schedule = (): void => {
+    if (scheduled || writing) return;
+    scheduled = true;
+    setImmediate(runFlush);
   };
 
   const record = (body: Pending['body']): Promise<void> => {
@@ -233,7 +280,7 @@ export function createFileDevice(config: DeviceConfig): AuditDevice {
     return new Promise<void>((resolve, reject) => {
       pending.push({ body, deadline: Date.now() + config.writeTimeoutMs, settled: false, resolve, reject });
       armWatchdog();
-      void flush();
+      schedule();
     });
   };
 

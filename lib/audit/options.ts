@@ -13,10 +13,12 @@ export interface FileOptions {
   hmac_accessor: string;
   mode: string;
   write_timeout: string;
+  /** `line`: a chain value on every line; `write` (the default, and what an absent option means): one per write (chain.ts). Listed only when given. */
+  chain?: 'write' | 'line';
 }
 
 export const DEFAULT_WRITE_TIMEOUT = '5s';
-const KNOWN = ['file_path', 'log_raw', 'hmac_accessor', 'mode', 'write_timeout', 'format'];
+const KNOWN = ['file_path', 'log_raw', 'hmac_accessor', 'mode', 'write_timeout', 'chain', 'format'];
 const invalid = (message: string): ApiError => new ApiError('ERR_INVALID_FIELD', message);
 
 function bool(name: string, value: unknown, fallback: boolean): string {
@@ -45,12 +47,15 @@ export function parseFileOptions(raw: Record<string, unknown>): FileOptions {
     throw invalid("option 'write_timeout' must be a duration such as \"5s\"");
   }
   if (millis <= 0 || millis > 600_000) throw invalid("option 'write_timeout' must be more than 0 and at most 10m");
+  const chain = raw.chain === undefined || raw.chain === null || raw.chain === '' ? undefined : raw.chain;
+  if (chain !== undefined && chain !== 'write' && chain !== 'line') throw invalid("option 'chain' must be \"write\" (a chain value per write) or \"line\" (one on every line)");
   return {
     file_path: filePath,
     log_raw: bool('log_raw', raw.log_raw, false),
     hmac_accessor: bool('hmac_accessor', raw.hmac_accessor, true),
     mode,
     write_timeout: String(timeout),
+    ...(chain === undefined ? {} : { chain }),
   };
 }
 

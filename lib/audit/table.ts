@@ -66,6 +66,7 @@ function deviceOf(entry: AuditEntry): AuditDevice {
     logRaw: entry.options.log_raw === 'true',
     hmacAccessor: entry.options.hmac_accessor === 'true',
     writeTimeoutMs: writeTimeoutMillis(entry.options),
+    chainPerLine: entry.options.chain === 'line',
     salt: Buffer.from(entry.salt, 'hex'),
     chainKey: Buffer.from(entry.chainKey, 'hex'),
     startHead: entry.head,

@@ -28,6 +28,21 @@ type Dispatch = (req: Request, route: RouteResult | undefined, auth: Authenticat
  */
 export type QuickAnswer = (req: Request) => { response: Response | null; entry: TokenEntry } | undefined;
 
+/**
+ * A hot read answered and logged (both lines in one write), the answer given once the
+ * write is done; undefined when the read is not one the fast path answers. The edge calls it
+ * directly while a device is enabled (core.answerLogged), so the hot read skips the pipeline.
+ */
+export function createLoggedAnswer(broker: AuditBroker, quickAnswer: QuickAnswer): (req: Request) => Promise<Response | null> | undefined {
+  return (req) => {
+    const quick = quickAnswer(req);
+    if (quick === undefined) return undefined;
+    const base: AuditInput = { request: req, caller: callerOf(quick.entry), tokenExpireTime: quick.entry.expireTime, mountPoint: req.routedMount?.entry.path };
+    const response = quick.response;
+    return broker.logPair(base, { ...base, response }).then(() => response);
+  };
+}
+
 export function createAuditedRequest(
   broker: AuditBroker,
   tokens: TokenStore,
@@ -35,16 +50,13 @@ export function createAuditedRequest(
   revokeTree: (tokenHash: string) => Promise<void>,
   quickAnswer: QuickAnswer,
 ): (req: Request, route: RouteResult | undefined) => Promise<Response | null> {
+  const loggedAnswer = createLoggedAnswer(broker, quickAnswer);
   return async (req, route) => {
     const mountPoint = route?.mount.entry.path;
     // A hot read changes nothing (no counted use, no lease, PeekRead's contract), so it may run
     // before it is logged: both its lines then go in one write, and its answer waits for it.
-    const quick = quickAnswer(req);
-    if (quick !== undefined) {
-      const base: AuditInput = { request: req, caller: callerOf(quick.entry), tokenExpireTime: quick.entry.expireTime, mountPoint };
-      await broker.logPair(base, { ...base, response: quick.response });
-      return quick.response;
-    }
+    const quick = loggedAnswer(req);
+    if (quick !== undefined) return await quick;
     let auth: Authenticated | null = null;
     if (route === undefined || !route.mount.backend.isUnauthenticated(route.path)) {
       try {

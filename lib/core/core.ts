@@ -16,6 +16,7 @@ import { createFastPath } from './fast-path.js';
 import { startHaRunner, type HaRunner } from './ha.js';
 import { standbyAnswer } from './standby.js';
 import { createMountTable, type MountEntry, type MountKind } from './mounts.js';
+import { createLoggedAnswer } from './audit-trail.js';
 import { createPipeline } from './pipeline.js';
 import { createPolicyStore } from './policies.js';
 import { createRekeyer } from './rekey.js';
@@ -346,6 +347,7 @@ export function createCore(options: CoreOptions): Core {
   own.set('auth:token', createTokenBackend(services));
   const isUnsealed = serving;
   const fastPath = createFastPath({ config, mounts, tokens, policies, isUnsealed, audit: audit.broker });
+  const loggedAnswer = createLoggedAnswer(audit.broker, fastPath.answerAudited);
   const pipeline = createPipeline({
     config,
     mounts,
@@ -368,6 +370,7 @@ export function createCore(options: CoreOptions): Core {
     },
     handleRequest: pipeline,
     answerNow: fastPath.answerNow,
+    answerLogged: (req) => (audit.broker.enabled ? loggedAnswer(req) : undefined),
     rateLimit: rateLimiter.check,
     memory() {
       const table = mounts.memory();

@@ -151,6 +151,12 @@ export interface Core extends CoreServices {
    */
   answerNow(req: Request): Response | null | undefined;
   /**
+   * With audit devices enabled, where answerNow steps aside: the same hot read, answered once
+   * both its lines are written (audit-trail.ts), or undefined for "not here". Its failures are
+   * rejections (an AuditFailure: 500).
+   */
+  answerLogged(req: Request): Promise<Response | null> | undefined;
+  /**
    * The rate-limit decision (quotas/rate-limit.ts), taken at the HTTP edge before the body
    * is read: undefined to go on, else a refusal (429) or headers to add. Synchronous, no I/O.
    */

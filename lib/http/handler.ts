@@ -205,8 +205,11 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
    */
   const dispatch = (res: ServerResponse, request: Request): void => {
     let now: Response | null | undefined;
+    let logged: Promise<Response | null> | undefined;
     try {
       now = core.answerNow(request);
+      // With an audit device enabled, the hot read is answered once both its lines are written.
+      if (now === undefined) logged = core.answerLogged(request);
     } catch (err) {
       // The fast path steps aside for every request failure: this is a bug, answered 500.
       fail(res, err, request.id, request);
@@ -214,6 +217,13 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
     }
     if (now !== undefined) {
       reply(res, request, now);
+      return;
+    }
+    if (logged !== undefined) {
+      logged.then(
+        (response) => reply(res, request, response),
+        (err: unknown) => fail(res, err, request.id, request),
+      );
       return;
     }
     timeFully(request);
