@@ -52,8 +52,18 @@ const CRC_DIGITS_AT = ',"crc":"'.length;
 const CHAIN_DIGITS_AT = ',"chain":"'.length;
 const NEWLINE = 0x0a;
 
+const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
+
+/** 8 lower-case hex digits into `bytes` at `at`: a CRC above 2^31 is a double, which toString(16) formats slowly. */
+function writeHex32(bytes: Buffer, at: number, value: number): void {
+  for (let i = 7; i >= 0; i--) {
+    bytes[at + i] = HEX_DIGITS[value & 15]!;
+    value >>>= 4;
+  }
+}
+
 /**
- * The bytes of one write: each body (a JSON object's text) gets `seq` and `crc`, and the last
+ * The bytes of one write: each body (a JSON object's text without its closing brace) gets `seq` and `crc`, and the last
  * (and, with `perLine`, each) a chain value over everything since the one before; `prefix`
  * (lines sealed already: a link line) goes first. The text is encoded once, with the fields
  * as placeholders, and the CRCs and HMACs are taken over those bytes and written into them:
@@ -66,7 +76,7 @@ export function sealWrite(key: Uint8Array, head: ChainHead, bodies: readonly str
   for (let i = 0, run = 1; i < bodies.length; i++, run++) {
     const chained = perLine || i === bodies.length - 1 || run === MAX_LINES_PER_CHAIN;
     if (chained) run = 0;
-    text += `${bodies[i]!.slice(0, -1)},"seq":${++seq}${CRC_FIELD}${chained ? CHAIN_FIELD : ''}}\n`;
+    text += `${bodies[i]!},"seq":${++seq}${CRC_FIELD}${chained ? CHAIN_FIELD : ''}}\n`;
   }
   const bytes = Buffer.from(text, 'utf8');
   let chain = head.chain;
@@ -78,7 +88,7 @@ export function sealWrite(key: Uint8Array, head: ChainHead, bodies: readonly str
     const end = bytes.indexOf(NEWLINE, at);
     const chainAt = end - 1 - CHAIN_FIELD.length;
     const crcAt = (chained ? chainAt : end - 1) - CRC_FIELD.length;
-    bytes.write(crc32(bytes.subarray(at, crcAt)).toString(16).padStart(8, '0'), crcAt + CRC_DIGITS_AT, 'latin1');
+    writeHex32(bytes, crcAt + CRC_DIGITS_AT, crc32(bytes.subarray(at, crcAt)));
     if (chained) {
       run = 0;
       chain = createHmac('sha256', key).update(`${chain}\n`, 'utf8').update(bytes.subarray(writeStart, chainAt)).update('}').digest('hex');
@@ -92,7 +102,7 @@ export function sealWrite(key: Uint8Array, head: ChainHead, bodies: readonly str
 
 /** A link line: the first line of every file a device opens empty, a write of its own. */
 export function linkLine(key: Uint8Array, head: ChainHead): { text: string; head: ChainHead } {
-  const sealed = sealWrite(key, head, [`{"time":"${new Date().toISOString()}","type":"link","prev":"${head.chain}"}`]);
+  const sealed = sealWrite(key, head, [`{"time":"${new Date().toISOString()}","type":"link","prev":"${head.chain}"`]);
   return { text: sealed.bytes.toString('utf8'), head: sealed.head };
 }
 

@@ -124,7 +124,10 @@ function isoNow(): string {
   return clockText;
 }
 
-/** The entry as JSON text, without seq and chain (chain.ts adds them). */
+/**
+ * The entry as JSON text without its closing brace: chain.ts adds seq, crc and chain, then the
+ * brace (taking a brace off again would copy the whole line: slicing a built-up string flattens it).
+ */
 export function formatEntry(
   type: 'request' | 'response',
   input: AuditInput,
@@ -159,5 +162,5 @@ export function formatEntry(
     if (plain) text += `,"response":{"data":${dataText(response, raw, hashes.value)},"auth":null,"secret":null}`;
     else text += rest === null ? ',"response":null' : `,"response":{"data":${dataText(response!, raw, hashes.value)},${JSON.stringify(rest).slice(1)}`;
   }
-  return input.error === undefined ? `${text},"error":""}` : `${text},"error":${JSON.stringify(errorText(input.error))}}`;
+  return input.error === undefined ? `${text},"error":""` : `${text},"error":${JSON.stringify(errorText(input.error))}`;
 }
