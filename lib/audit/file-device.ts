@@ -6,9 +6,10 @@ import { createHash, createValueHash, type Hash } from './hash.js';
 import { readTail } from './last-line.js';
 
 /**
- * The `file` audit device: appends one chained JSON line per record to `file_path` (mode
- * 0600 unless `mode` says otherwise) or to stdout. Lines waiting while a write is under way
- * go out together in the next write, in order. Every record has a bounded wait: a device
+ * The `file` audit device: appends one JSON line per record to `file_path` (mode 0600 unless
+ * `mode` says otherwise) or to stdout. The records of one event-loop turn go out at its end
+ * in one write, sealed under one chain value (chain.ts); records that arrive while a write is
+ * under way go in the next one, in order. Every record has a bounded wait: a device
  * that cannot write (a full pipe, a stuck disk) fails it after `writeTimeoutMs`, and the
  * broker fails closed. The path is checked before a write, at most every PATH_CHECK_MS (a
  * stat on every write would add a thread-pool round trip to each request): a file moved away

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,16 +67,26 @@ describe('the file audit device', () => {
     expect(forApp[0]!.request.id).toBe(forApp[1]!.request.id);
     expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
 
-    // The chain is what the README says: HMAC-SHA256(key, previous chain + "\n" + the line without its chain field).
+    // What the README says: every line has a crc of its text before the field; the last line of
+    // each write has chain = HMAC-SHA256(key, previous chain + "\n" + the write's text without that field).
     const key = Buffer.from((await s.request('GET', '/v1/sys/audit-chain/file', { token: s.rootToken })).body.data.key, 'hex');
-    const raw = readFileSync(file, 'utf8').split('\n').slice(0, 5);
+    const raw = readFileSync(file, 'utf8').split('\n').slice(0, -1);
     let previous = '';
+    let covered = '';
     for (const line of raw) {
-      const { chain, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      const expected = createHmac('sha256', key).update(`${previous}\n${JSON.stringify(rest)}`).digest('hex');
+      const { chain, crc, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      expect(crc).toBe(crc32(Buffer.from(JSON.stringify(rest).slice(0, -1))).toString(16).padStart(8, '0'));
+      if (chain === undefined) {
+        covered += `${line}\n`;
+        continue;
+      }
+      const expected = createHmac('sha256', key).update(`${previous}\n${covered}${JSON.stringify({ ...rest, crc })}`).digest('hex');
       expect(chain).toBe(expected);
       previous = expected;
+      covered = '';
     }
+    expect(covered).toBe('');
+    expect(previous).not.toBe('');
   });
 
   it('logs every hot read: the fast path steps aside while a device is enabled', async () => {
@@ -164,6 +175,7 @@ describe('the file audit device', () => {
       ['g', { type: 'file', options: { file_path: file } }],
       ['file', { type: 'file', options: { file_path: join(temp!.dir, 'other') } }],
       ['h', { type: 'file', options: 'nope' }],
+      ['i', { type: 'file', options: { file_path: join(temp!.dir, 'i'), chain: 'batch' } }],
     ];
     for (const [path, body] of bad) {
       const res = await s.request('PUT', `/v1/sys/audit/${path}`, { ...root, body });

@@ -14,7 +14,9 @@ export function tempDir(): { dir: string; remove(): void } {
 export interface AuditLine {
   type: string;
   seq: number;
-  chain: string;
+  /** On the last line of each write (chain.ts). */
+  chain?: string;
+  crc: string;
   prev?: string;
   auth: Record<string, any> | null;
   request: Record<string, any>;
