@@ -46,16 +46,16 @@ function peekRead(req: BackendRequest, peek: Peek): Response | undefined {
  * read, and the same flat string goes into every answer. Weak, so an entry goes with the
  * cached value; the cache never reuses a buffer for another value (a fill is a new copy).
  */
-const decodedSecrets = new WeakMap<Uint8Array, { text: string; ttl: number }>();
+const decodedSecrets = new WeakMap<Uint8Array, { text: string; bytes: number; ttl: number }>();
 
 function hotSecretOf(raw: Uint8Array): Response {
   let known = decodedSecrets.get(raw);
   if (known === undefined) {
     const fresh = secretOf(raw);
-    known = { text: fresh.dataJson!, ttl: fresh.secret!.ttl };
+    known = { text: fresh.dataJson!, bytes: fresh.dataBytes!, ttl: fresh.secret!.ttl };
     decodedSecrets.set(raw, known);
   }
-  return { dataJson: known.text, secret: { ttl: known.ttl, renewable: false } };
+  return { dataJson: known.text, dataBytes: known.bytes, secret: { ttl: known.ttl, renewable: false } };
 }
 
 /** Reads `raw` without keeping it: it may be the barrier's cached bytes, lent by peek. */
@@ -65,7 +65,8 @@ function secretOf(raw: Uint8Array): Response {
   const text = decoder.decode(raw);
   const ttl = text.includes('"ttl"') || text.includes('"lease"') ? ttlOf(JSON.parse(text) as Record<string, unknown>) : undefined;
   // As in Vault's kv v1: lease_duration is the stored ttl, else the mount default; no lease id.
-  return { dataJson: text, secret: { ttl: ttl ?? 0, renewable: false } };
+  // Measured here, the answer's length need not be measured again at the edge (respond.ts envelopeBytes).
+  return { dataJson: text, dataBytes: Buffer.byteLength(text, 'utf8'), secret: { ttl: ttl ?? 0, renewable: false } };
 }
 
 async function write(req: BackendRequest): Promise<Response | null> {

@@ -170,6 +170,8 @@ export interface Response {
   data?: Record<string, unknown> | null;
   /** `data` already serialized (kv hands back the JSON it stored); used instead of `data`. */
   dataJson?: string;
+  /** The UTF-8 length of `dataJson` in bytes, where the backend knows it: spares the edge a scan of the answer. */
+  dataBytes?: number;
   /** For secrets that carry a lease (api.md §11). */
   secret?: LeaseInfo;
   auth?: AuthInfo;

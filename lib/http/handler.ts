@@ -11,7 +11,7 @@ import { connectionFacts } from './connection.js';
 import type { JsonLimits } from './json-limits.js';
 import { LIST_STAND_IN, takeListMark } from './list-method.js';
 import { loggedPath } from './redact.js';
-import { envelopeJson, sendBinary, sendErrors, sendJson, sendText, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
+import { envelopeBytes, envelopeJson, sendBinary, sendErrors, sendJson, sendText, tokenCookie, topLevelJson, type HeaderList } from './respond.js';
 import { rawBodyOf, type EdgeRawBody } from './raw-body.js';
 import { SAMPLE_MEAN, sampledTicks, ticks, UNTIMED } from '../metrics/clock.js';
 import { requestFinished } from './request-log.js';
@@ -178,8 +178,12 @@ export function createRequestHandler(options: HandlerOptions): (req: IncomingMes
       // Only requests over TLS carry `tls`: their cookie gets `Secure`.
       extra = [...extra, 'Set-Cookie', tokenCookie(response.auth.clientToken, response.auth.leaseDuration, request.tls !== undefined)];
     }
-    const body = response.raw ? JSON.stringify(response.data ?? {}) : response.topLevel ? topLevelJson(request.id, response) : envelopeJson(request.id, response);
-    sendJson(res, status, request.id, body, extra);
+    if (!response.raw && !response.topLevel) {
+      const envelope = envelopeJson(request.id, response);
+      sendJson(res, status, request.id, envelope, extra, envelopeBytes(response, envelope));
+    } else {
+      sendJson(res, status, request.id, response.raw ? JSON.stringify(response.data ?? {}) : topLevelJson(request.id, response), extra);
+    }
     finished(res, request, request.id, status);
   };
 

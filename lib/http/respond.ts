@@ -15,7 +15,8 @@ export type HeaderList = readonly string[];
 
 const NO_HEADERS: HeaderList = Object.freeze([]);
 
-export function sendJson(res: ServerResponse, status: number, requestId: string, body: string | undefined, extra: HeaderList = NO_HEADERS): void {
+/** `bytes`: the body's UTF-8 length where the caller knows it (envelopeBytes). */
+export function sendJson(res: ServerResponse, status: number, requestId: string, body: string | undefined, extra: HeaderList = NO_HEADERS, bytes?: number): void {
   if (body === undefined || status === 204) {
     res.writeHead(status, ['Cache-Control', 'no-store', 'X-Request-Id', requestId, ...extra]);
     res.end();
@@ -24,7 +25,7 @@ export function sendJson(res: ServerResponse, status: number, requestId: string,
   // A string body: node joins it to its header text and writes both in one write, where a
   // Buffer body is a second chunk and a writev (about 2 µs of CPU more per answer, measured
   // with `npm run bench -- --only=bisect`).
-  const bytes = Buffer.byteLength(body, 'utf8');
+  bytes ??= Buffer.byteLength(body, 'utf8');
   // Plain ASCII (as most answers are) is the same bytes in latin1, which node copies where
   // UTF-8 would be encoded character by character.
   const encoding = bytes === body.length ? 'latin1' : 'utf8';
@@ -90,10 +91,25 @@ export function envelopeJson(requestId: string, response: Response): string {
   const renewable = secret?.renewable === true;
   // Most answers have no lease, no warnings and no auth: their fixed text is one literal each.
   const lease = leaseId || renewable ? `","lease_id":${JSON.stringify(leaseId ?? '')},"renewable":${renewable},"lease_duration":` : NO_LEASE;
-  const warnings = response.warnings !== undefined && response.warnings.length > 0 ? JSON.stringify(response.warnings) : null;
+  const warnings = hasWarnings(response) ? JSON.stringify(response.warnings) : null;
   const tail = warnings === null && !response.auth ? PLAIN_TAIL : `,"wrap_info":null,"warnings":${warnings ?? 'null'},"auth":${response.auth ? authJson(response.auth) : 'null'}}`;
   const data = response.dataJson ?? JSON.stringify(response.data ?? null);
   return '{"request_id":"' + requestId + lease + (secret === undefined ? 0 : Number(secret.ttl)) + ',"data":' + data + tail;
+}
+
+function hasWarnings(response: Response): boolean {
+  return response.warnings !== undefined && response.warnings.length > 0;
+}
+
+/**
+ * The UTF-8 length of `body`, envelopeJson's text for `response`, without reading it where
+ * the backend gave its data's length (kv's hot secrets): every other part of a plain envelope
+ * (no lease id, warnings or auth) is ASCII, one byte a character. Else undefined: measure it.
+ */
+export function envelopeBytes(response: Response, body: string): number | undefined {
+  const { dataJson, dataBytes, secret } = response;
+  if (dataJson === undefined || dataBytes === undefined || secret?.leaseId || secret?.renewable === true || hasWarnings(response) || response.auth) return undefined;
+  return body.length - dataJson.length + dataBytes;
 }
 
 /** Envelope keys a sys field may not replace at the top level: the envelope's own frame. */

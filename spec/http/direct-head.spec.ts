@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeJsonHead } from '../../lib/http/direct-head.js';
 import { sendJson } from '../../lib/http/respond.js';
 import { connectRaw, type RawResponse } from '../helpers/raw-http.js';
+import { startTestServer } from '../helpers/server.js';
 
 /**
  * lib/http/direct-head.ts writes a JSON answer's header block itself, on node internals:
@@ -188,6 +189,36 @@ describe('sendJson: the body encoding', () => {
       expect(Number(res.headers.get('content-length'))).toBe(bytes.length);
       expect(JSON.parse(bytes.toString('utf8'))).toEqual({ value });
       expect(res.headers.get('x-request-id')).toBe(ID);
+    }
+  });
+});
+
+describe('a hot kv read: Content-Length from the length kv knows', () => {
+  it('ASCII and non-ASCII secrets read hot, pipelined on one connection: every answer framed exactly', async () => {
+    const server = await startTestServer();
+    try {
+      const values = ['plain', 'bär – ünïcode ✓ 𝄞', '\u00ff\u00e9', 'x'.repeat(5000)];
+      for (const [i, value] of values.entries()) {
+        expect((await server.request('POST', `/v1/secret/enc${i}`, { token: server.rootToken, body: { value } })).status).toBe(204);
+        // Read once on its own: from here on it is in memory, and every read below is the fast path's.
+        expect((await server.request('GET', `/v1/secret/enc${i}`, { token: server.rootToken })).body.data).toEqual({ value });
+      }
+      const conn = await connectRaw(server.url);
+      try {
+        const reads = values.flatMap((_, i) => [i, i]);
+        await conn.write(reads.map((i) => `GET /v1/secret/enc${i} HTTP/1.1\r\nHost: x\r\nX-Nomad-Token: ${server.rootToken}\r\n\r\n`).join(''));
+        for (const i of reads) {
+          const answer = await conn.next();
+          expect(answer.status).toBe(200);
+          expect(Number(answer.headers['content-length'])).toBe(Buffer.byteLength(answer.text));
+          expect(answer.body.data).toEqual({ value: values[i] });
+        }
+        expect(conn.leftover()).toBe('');
+      } finally {
+        conn.close();
+      }
+    } finally {
+      await server.close();
     }
   });
 });
