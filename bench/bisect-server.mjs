@@ -11,8 +11,8 @@
 //   bare          writeHead(200, {Content-Type, Content-Length}) + end(Buffer): the real answer's bytes
 //   bare+headers  bare, plus reading req.headers['x-nomad-token'] and req.socket.remoteAddress
 //   send          bare+headers, answered with sendJson(res, 200, nextRequestId(), body string)
-//   edge          the real createRequestHandler over a stub core whose answerNow returns a fixed
-//                 Response (the same data): the HTTP edge, no core
+//   edge          the real createRequestHandler over the real core with its answerNow replaced
+//                 by a fixed Response (the same data): the HTTP edge, no fast path
 //   core          the real createRequestHandler over the real core: the full path
 //   core-twice    core, with the fast path run twice a request: the second run's cost is the
 //                 core's own with warm CPU caches (compare with core − edge)
@@ -92,7 +92,8 @@ async function main() {
   const body = Buffer.from(real.body);
   const bodyString = realText;
   // The stub core's fixed answer: the same data and lease fields, checked to rebuild the real body exactly.
-  const stubResponse = { dataJson: JSON.stringify(parsed.data), secret: { ttl: parsed.lease_duration, renewable: parsed.renewable === true } };
+  const dataJson = JSON.stringify(parsed.data);
+  const stubResponse = { dataJson, dataBytes: Buffer.byteLength(dataJson), secret: { ttl: parsed.lease_duration, renewable: parsed.renewable === true } };
   const rebuilt = envelopeJson(parsed.request_id, stubResponse);
   if (rebuilt !== realText) throw new Error(`the stub core's answer would differ from the real one:\n  real: ${realText}\n  stub: ${rebuilt}`);
 
@@ -110,7 +111,10 @@ async function main() {
     },
     onInternalError: (err) => process.stderr.write(`internal error: ${err?.stack ?? err}\n`),
   });
+  // The real core's other parts (the rate limit, metrics, the mount table the edge asks) stay;
+  // only the answer is fixed.
   const stubCore = {
+    ...server.core,
     answerNow: () => stubResponse,
     handleRequest: () => {
       throw new Error('bisect edge stage: the stub core was asked for the pipeline (handleRequest); only answerNow should be reached');
