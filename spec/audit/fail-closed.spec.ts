@@ -66,6 +66,8 @@ describe('fail-closed auditing', () => {
 
     rmdirSync(a);
     rmdirSync(b);
+    // Both devices look at their paths again before the next write (as breakFile waits).
+    await new Promise((resolve) => setTimeout(resolve, PATH_CHECK_MS + 20));
     expect((await s.request('GET', '/v1/secret/two', root)).status).toBe(404);
     expect((await s.request('GET', '/v1/secret/one', root)).status).toBe(200);
     // The recreated files start with a link to the chain of the files moved away.
