@@ -103,7 +103,7 @@ function hasWarnings(response: Response): boolean {
 
 /**
  * The UTF-8 length of `body`, envelopeJson's text for `response`, without reading it where
- * the backend gave its data's length (kv's hot secrets): every other part of a plain envelope
+ * the backend gave its data's length (kv does for every read): every other part of a plain envelope
  * (no lease id, warnings or auth) is ASCII, one byte a character. Else undefined: measure it.
  */
 export function envelopeBytes(response: Response, body: string): number | undefined {
